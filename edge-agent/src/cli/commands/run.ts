@@ -1,0 +1,48 @@
+import { pino } from 'pino';
+import { Agent } from '../../agent/index.js';
+import { loadConfig } from '../../config/index.js';
+import { parse } from '../args.js';
+import { UsageError } from '../errors.js';
+
+/** Runs the agent until SIGTERM or SIGINT; a second signal exits at once. */
+export async function run(args: string[]): Promise<number> {
+  const { values } = parse(args, { config: { type: 'string' } });
+  if (values.config === undefined) throw new UsageError('run needs --config FILE');
+  const config = await loadConfig(values.config);
+  const log = pino({ level: config.log.level, base: { pid: process.pid, node: config.nodeName ?? null } });
+  const agent = new Agent(config, { log });
+
+  let stopping: Promise<number> | undefined;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn({ event: 'signal', signal }, 'second signal: exiting now');
+      log.flush();
+      process.exit(1);
+    }
+    log.info({ event: 'signal', signal }, `${signal}: stopping`);
+    stopping = agent.stop().then((report) => {
+      for (const u of report.unclean) log.error({ event: 'unclean-stop', service: u.name }, u.reason);
+      return report.unclean.length === 0 ? 0 : 1;
+    });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+
+  try {
+    await agent.start();
+  } catch (err) {
+    log.fatal({ event: 'start-failed' }, err instanceof Error ? err.message : String(err));
+    log.flush();
+    throw err;
+  }
+  // Stay up until a signal has started the stop, then report how it went.
+  const code = await new Promise<number>((resolve) => {
+    const wait = (): void => {
+      if (stopping) void stopping.then(resolve);
+      else setTimeout(wait, 50);
+    };
+    wait();
+  });
+  log.flush();
+  return code;
+}

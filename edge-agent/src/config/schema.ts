@@ -1,0 +1,59 @@
+/**
+ * The node config file, field by field. This object is the single place that
+ * says what the file may hold and what each absent field defaults to: adding a
+ * section is one entry below (plus its paragraph in docs/config.md).
+ */
+import {
+  array,
+  int,
+  object,
+  oneOf,
+  optional,
+  text,
+  withDefault,
+  type DeepReadonly,
+  type Infer,
+  type Schema,
+} from '../schema/index.js';
+import { hostPortText, peerAddressText } from './address.js';
+import { absolutePath, hostName } from './fields.js';
+
+/** Our own port (not Lightning's 9735); not registered with IANA, change it freely. */
+export const DEFAULT_PORT = 7450;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** A nested object that may be left out entirely; its default is whatever its own defaults add up to. */
+function section<T>(inner: Schema<T>): Schema<T> {
+  return withDefault(inner, inner.parse({}));
+}
+
+export const configSchema = object({
+  fleet: withDefault(
+    text({ pattern: NAME, hint: 'a fleet name: 1 to 63 lowercase letters, digits or dashes, not starting with a dash' }),
+    'default',
+  ),
+  nodeName: optional(hostName),
+  dataDir: withDefault(absolutePath, '/var/lib/edge-agent'),
+  board: withDefault(text({ pattern: NAME, hint: '"auto" or a board profile id such as "rpi-4b"' }), 'auto'),
+  log: section(object({ level: withDefault(oneOf(LOG_LEVELS), 'info') })),
+  identity: section(
+    object({
+      // Absent means "the identity room's default"; that choice lives there, not here.
+      powDifficulty: optional(int({ min: 0, max: 40 })),
+      passphraseFile: optional(absolutePath),
+    }),
+  ),
+  network: section(
+    object({
+      listen: withDefault(hostPortText, `127.0.0.1:${DEFAULT_PORT}`),
+      bootstrap: withDefault(array(peerAddressText, { max: 64 }), []),
+    }),
+  ),
+  shutdownTimeoutMs: withDefault(int({ min: 100, max: 120_000 }), 10_000),
+  status: section(object({ intervalMs: withDefault(int({ min: 100, max: 600_000 }), 2000) })),
+});
+
+export type AgentConfig = DeepReadonly<Infer<typeof configSchema>>;

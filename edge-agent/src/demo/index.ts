@@ -1,0 +1,2 @@
+export { runDemo, type DemoOptions } from './demo.js';
+export { renderTable, type AgentRow } from './table.js';

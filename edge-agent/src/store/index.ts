@@ -1,0 +1,7 @@
+export { writeFileAtomic, createFileAtomic, fsyncDir } from './atomic.js';
+export { AppendLog, type AppendLogOptions } from './log.js';
+export { scanLog, type LogScan } from './read.js';
+export type { RecoveryReport, DroppedTail } from './recover.js';
+export type { RecordFault } from './scan.js';
+export { LogError, type LogErrorCode, type LogErrorDetails } from './errors.js';
+export { DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_LIMIT } from './format.js';

@@ -1,0 +1,97 @@
+import test from 'ava';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli } from '../helpers/cli.js';
+
+async function tempDir(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'edge-agent-cli-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('--help prints usage and exits 0', async (t) => {
+  const r = await cli(['--help']);
+  t.is(r.code, 0);
+  t.regex(r.stdout, /Usage:/);
+  t.regex(r.stdout, /audit verify --dir DIR/);
+});
+
+test('usage errors exit 2 with one line on stderr', async (t) => {
+  for (const args of [[], ['frobnicate'], ['run'], ['config', 'check'], ['audit', 'verify', '--bogus'], ['demo', '--agents', 'x']]) {
+    const r = await cli(args);
+    t.is(r.code, 2, args.join(' '));
+    t.is(r.stderr.trim().split('\n').length, 1, args.join(' '));
+    t.regex(r.stderr, /^edge-agent: .*\(see edge-agent --help\)\n$/);
+  }
+});
+
+test('config check names the bad field and exits 1', async (t) => {
+  const dir = await tempDir(t);
+  const bad = join(dir, 'bad.json');
+  await writeFile(bad, JSON.stringify({ network: { listen: 42 } }));
+  const r = await cli(['config', 'check', bad]);
+  t.is(r.code, 1);
+  t.true(r.stderr.startsWith(`edge-agent: ${bad}: network.listen`), r.stderr);
+  t.is(r.stderr.trim().split('\n').length, 1);
+
+  const good = join(dir, 'good.json');
+  await writeFile(good, JSON.stringify({ fleet: 'lab', dataDir: dir }));
+  const ok = await cli(['config', 'check', good, '--print']);
+  t.is(ok.code, 0, ok.stderr);
+  const printed = JSON.parse(ok.stdout) as { fleet: string; shutdownTimeoutMs: number };
+  t.is(printed.fleet, 'lab');
+  t.true(printed.shutdownTimeoutMs > 0);
+
+  const missing = await cli(['config', 'check', join(dir, 'nope.json')]);
+  t.is(missing.code, 1);
+  t.regex(missing.stderr, /nope\.json/);
+});
+
+test('keygen, then run until SIGTERM: ready, clean stop, exit 0, audit trail verifies', async (t) => {
+  const dir = await tempDir(t);
+  const gen = await cli(['keygen', '--data-dir', dir, '--difficulty', '8']);
+  t.is(gen.code, 0, gen.stderr);
+  const peerId = /peer id\s+([0-9a-f]{64})/.exec(gen.stdout)?.[1];
+  t.truthy(peerId, gen.stdout);
+
+  const again = await cli(['keygen', '--data-dir', dir, '--difficulty', '8']);
+  t.is(again.code, 1, 'an existing identity is never overwritten');
+
+  const config = join(dir, 'config.json');
+  await writeFile(config, JSON.stringify({ dataDir: dir, board: 'x86-64-dev', status: { intervalMs: 100 } }));
+  const run = await cli(['run', '--config', config], {
+    onStdout: (chunk, kill) => {
+      if (chunk.includes('"state":"ready"')) kill('SIGTERM');
+    },
+  });
+  t.is(run.code, 0, run.stderr);
+  const records = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const states = records.filter((r) => r.event === 'state').map((r) => r.state);
+  t.deepEqual(states, ['starting', 'ready', 'stopping', 'stopped']);
+  t.true(records.some((r) => r.peerId === peerId));
+
+  const verify = await cli(['audit', 'verify', '--dir', join(dir, 'audit')]);
+  t.is(verify.code, 0, verify.stderr);
+  t.regex(verify.stdout, /ok, 2 entries/);
+});
+
+test('run refuses a data dir without an identity, in one line, exit 1', async (t) => {
+  const dir = await tempDir(t);
+  const config = join(dir, 'config.json');
+  await writeFile(config, JSON.stringify({ dataDir: dir, board: 'x86-64-dev' }));
+  const r = await cli(['run', '--config', config]);
+  t.is(r.code, 1);
+  t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  t.regex(r.stderr, /^edge-agent: identity: /);
+});
+
+test('demo --exit-when-ready starts every agent and exits 0', async (t) => {
+  const r = await cli(['demo', '--agents', '3', '--exit-when-ready'], { timeoutMs: 120_000 });
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /all agents ready/);
+  for (const name of ['agent-1', 'agent-2', 'agent-3']) t.regex(r.stdout, new RegExp(`${name}\\s+[0-9a-f]{16}\\s+\\d+\\s+ready`));
+  const dir = /data in (\S+)/.exec(r.stdout)?.[1];
+  t.truthy(dir);
+  await t.throwsAsync(readFile(join(dir!, 'agent-1', 'config.json')), undefined, 'the demo cleans up after itself');
+});
