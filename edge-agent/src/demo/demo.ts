@@ -44,82 +44,99 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const slots: Slot[] = Array.from({ length: opts.agents }, (_, i) => ({
     row: { name: `agent-${i + 1}`, peerId: null, pid: null, state: 'preparing', detail: '' },
   }));
-  let interrupted = false;
+  const signals = { interrupted: false };
   const onSignal = (): void => {
-    interrupted = true;
+    signals.interrupted = true;
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   // If the demo itself dies, its agents (in their own process groups) must not linger.
   const killAll = (): void => slots.forEach((s) => s.proc?.kill());
   process.on('exit', killAll);
+  const table = new LiveTable(out);
 
-  let drawn = 0;
-  const draw = (): void => {
-    const table = renderTable(slots.map((s) => s.row as AgentRow));
-    if (out.isTTY && drawn > 0) out.write(`\x1b[${drawn}A\x1b[J`);
-    out.write(`${table}\n`);
-    drawn = table.split('\n').length;
-  };
-
+  let code = 1;
   try {
     out.write(`edge-agent demo: ${opts.agents} agents, data in ${root}\n`);
-    // Provisioning: each agent gets a data directory, an identity with proof of work, and a config.
-    for (const slot of slots) {
-      if (interrupted) return 1;
-      const dataDir = join(root, slot.row.name);
-      await mkdir(dataDir, { mode: 0o700 });
-      const identity = await createIdentity(dataDir, { difficulty: DEFAULT_POW_DIFFICULTY });
-      slot.row.peerId = toHex(identity.peerId);
-      identity.destroy();
-      const config = {
-        fleet: 'demo',
-        nodeName: slot.row.name,
-        dataDir,
-        log: { level: 'info' },
-        status: { intervalMs: 1000 },
-      };
-      const file = join(dataDir, 'config.json');
-      await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
-      slot.row.state = 'starting';
-      slot.proc = new AgentProcess(file, (event) => onAgentEvent(slot, event));
-      slot.row.pid = slot.proc.pid;
-    }
-
-    const deadline = performance.now() + opts.timeoutSec * 1000;
-    let last = '';
-    for (;;) {
-      const snapshot = JSON.stringify(slots.map((s) => s.row));
-      // A terminal gets a live table; a pipe or log gets a new table only when something changed.
-      if (out.isTTY || snapshot !== last) draw();
-      last = snapshot;
-      const failed = slots.find((s) => !s.proc?.running);
-      const allReady = slots.every((s) => s.row.state === 'ready');
-      if (failed) {
-        process.stderr.write(`edge-agent demo: ${failed.row.name} ${failed.row.state}: ${failed.row.detail}\n`);
-        return 1;
-      }
-      if (opts.exitWhenReady && allReady) {
-        out.write('all agents ready\n');
-        return 0;
-      }
-      if (opts.exitWhenReady && performance.now() > deadline) {
-        process.stderr.write(`edge-agent demo: agents not ready after ${opts.timeoutSec} s\n`);
-        return 1;
-      }
-      if (interrupted) return 0;
-      await new Promise((r) => setTimeout(r, out.isTTY ? 500 : 100));
-    }
+    if (await provision(root, slots, signals)) code = await watch(opts, slots, table, signals);
   } finally {
     await Promise.all(slots.map((s) => s.proc?.stop(STOP_GRACE_MS)));
-    if (slots.some((s) => s.proc)) {
-      drawn = 0;
-      draw();
-    }
+    if (slots.some((s) => s.proc)) table.draw(slots, true);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('exit', killAll);
     if (opts.keep) out.write(`kept ${root}\n`);
     else await rm(root, { recursive: true, force: true });
+  }
+  // Ready is not enough: every agent must also have stopped cleanly.
+  const unclean = slots.filter((s) => s.proc && s.row.state !== 'exited (0)');
+  if (code === 0 && unclean.length > 0) {
+    process.stderr.write(`edge-agent demo: unclean stop: ${unclean.map((s) => `${s.row.name} ${s.row.state}`).join(', ')}\n`);
+    return 1;
+  }
+  return code;
+}
+
+/** Gives each agent a data directory, an identity with proof of work and a config, then starts it. */
+async function provision(root: string, slots: Slot[], signals: { interrupted: boolean }): Promise<boolean> {
+  for (const slot of slots) {
+    if (signals.interrupted) return false;
+    const dataDir = join(root, slot.row.name);
+    await mkdir(dataDir, { mode: 0o700 });
+    const identity = await createIdentity(dataDir, { difficulty: DEFAULT_POW_DIFFICULTY });
+    slot.row.peerId = toHex(identity.peerId);
+    identity.destroy();
+    const config = {
+      fleet: 'demo',
+      nodeName: slot.row.name,
+      dataDir,
+      log: { level: 'info' },
+      status: { intervalMs: 1000 },
+    };
+    const file = join(dataDir, 'config.json');
+    await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
+    slot.row.state = 'starting';
+    slot.proc = new AgentProcess(file, (event) => onAgentEvent(slot, event));
+    slot.row.pid = slot.proc.pid;
+  }
+  return true;
+}
+
+/** Shows the table until every agent is ready (with --exit-when-ready), one fails, or a signal comes. */
+async function watch(opts: DemoOptions, slots: Slot[], table: LiveTable, signals: { interrupted: boolean }): Promise<number> {
+  const deadline = performance.now() + opts.timeoutSec * 1000;
+  for (;;) {
+    table.draw(slots, false);
+    const failed = slots.find((s) => !s.proc?.running);
+    if (failed) {
+      process.stderr.write(`edge-agent demo: ${failed.row.name} ${failed.row.state}: ${failed.row.detail}\n`);
+      return 1;
+    }
+    if (opts.exitWhenReady && slots.every((s) => s.row.state === 'ready')) {
+      table.out.write('all agents ready\n');
+      return 0;
+    }
+    if (opts.exitWhenReady && performance.now() > deadline) {
+      process.stderr.write(`edge-agent demo: agents not ready after ${opts.timeoutSec} s\n`);
+      return 1;
+    }
+    if (signals.interrupted) return 0;
+    await new Promise((r) => setTimeout(r, table.out.isTTY ? 500 : 100));
+  }
+}
+
+/** A terminal gets a table redrawn in place; a pipe or log gets a new table only when something changed. */
+class LiveTable {
+  private lines = 0;
+  private last = '';
+  constructor(readonly out: NodeJS.WriteStream) {}
+
+  draw(slots: readonly Slot[], fresh: boolean): void {
+    const text = renderTable(slots.map((s) => s.row as AgentRow));
+    if (!fresh && !this.out.isTTY && text === this.last) return;
+    if (this.out.isTTY && this.lines > 0 && !fresh) this.out.write(`\x1b[${this.lines}A\x1b[J`);
+    this.out.write(`${text}\n`);
+    this.lines = text.split('\n').length;
+    this.last = text;
   }
 }
