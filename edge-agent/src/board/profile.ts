@@ -92,7 +92,6 @@ export function parseProfile(value: unknown, source: string): BoardProfile {
     return deepFreeze(profile);
   } catch (err) {
     if (!(err instanceof SchemaError)) throw err;
-    const field = err.path === '' ? 'top level' : err.path;
-    throw new BoardError('INVALID_PROFILE', `${source}: ${field}: expected ${err.expected}, got ${err.got}`, { cause: err });
+    throw new BoardError('INVALID_PROFILE', `${source}: ${err.message}`, { cause: err });
   }
 }

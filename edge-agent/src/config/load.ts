@@ -19,8 +19,7 @@ export function parseConfig(value: unknown, source?: string): AgentConfig {
     return deepFreeze(configSchema.parse(value));
   } catch (err) {
     if (!(err instanceof SchemaError)) throw err;
-    const where = `${source === undefined ? '' : `${source}: `}${err.path === '' ? 'top level' : err.path}`;
-    throw new ConfigError('INVALID', `${where}: expected ${err.expected}, got ${err.got}`, { cause: err });
+    throw new ConfigError('INVALID', `${source === undefined ? '' : `${source}: `}${err.message}`, { cause: err });
   }
 }
 

@@ -9,8 +9,15 @@ export class SchemaError extends Error {
     readonly path: string,
     readonly expected: string,
     readonly got: string,
+    message = `${path === '' ? 'top level' : path}: expected ${expected}, got ${got}`,
   ) {
-    super(`${path === '' ? 'value' : path}: expected ${expected}, got ${got}`);
+    super(message);
+  }
+
+  /** A property the schema does not know: most often a typo, so the message lists the known ones. */
+  static unknownProperty(path: string, known: readonly string[]): SchemaError {
+    const expected = known.length === 0 ? 'no properties' : `one of ${known.join(', ')}`;
+    return new SchemaError(path, expected, 'an unknown property', `${path}: unknown property (known: ${known.join(', ')})`);
   }
 }
 
@@ -203,7 +210,7 @@ export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> & { reado
       if (!isPlainObject(v)) fail(path, expected, v);
       for (const key of Object.keys(v)) {
         if (!Object.hasOwn(shape, key)) {
-          throw new SchemaError(child(path, key), `no such property (known: ${keys.join(', ')})`, 'a value');
+          throw SchemaError.unknownProperty(child(path, key), keys);
         }
       }
       const out: Record<string, unknown> = {};

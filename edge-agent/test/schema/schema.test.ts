@@ -47,7 +47,7 @@ test('SchemaError carries path, expected and got, and reads "path: expected X, g
   t.is(err.expected, '"host:port"');
   t.is(err.got, '42');
   t.is(err.name, 'SchemaError');
-  t.is(new SchemaError('', 'x', 'y').message, 'value: expected x, got y');
+  t.is(new SchemaError('', 'x', 'y').message, 'top level: expected x, got y');
 });
 
 test('text: length bounds, pattern and hint', (t) => {
@@ -55,7 +55,7 @@ test('text: length bounds, pattern and hint', (t) => {
   t.is(s.parse('ab'), 'ab');
   t.is(s.parse('abcd'), 'abcd');
   t.is(rejects(t, s, 'a', 'name').message, 'name: expected a string of 2 to 4 characters, got "a"');
-  t.is(rejects(t, s, 'abcde').message, 'value: expected a string of 2 to 4 characters, got "abcde"');
+  t.is(rejects(t, s, 'abcde').message, 'top level: expected a string of 2 to 4 characters, got "abcde"');
   t.is(rejects(t, s, 12, 'n').message, 'n: expected a string of 2 to 4 characters, got 12');
   const p = text({ pattern: /^[a-z]+$/ });
   t.is(p.parse('abc'), 'abc');
@@ -177,7 +177,7 @@ test('object: exact shape, unknown keys refused with their path, optional keys l
   t.deepEqual(o.parse({ a: 1, b: 'x', c: false }), { a: 1, b: 'x', c: false });
   const unknown = rejects(t, o, { a: 1, z: 2 }, 'root');
   t.is(unknown.path, 'root.z');
-  t.regex(unknown.message, /^root\.z: expected no such property \(known: a, b, c\)/);
+  t.regex(unknown.message, /^root\.z: unknown property \(known: a, b, c\)/);
   t.is(rejects(t, o, {}, 'root').message, 'root.a: expected an integer, got nothing');
   t.is(rejects(t, o, { a: 'x' }).message, 'a: expected an integer, got "x"');
 });
