@@ -15,6 +15,11 @@ export interface LocalIdentity {
   readonly pow: ProofOfWork;
   /** sign() from keys.ts with this identity's secret key; IdentityError('DESTROYED') after destroy(). */
   sign(message: Uint8Array): Uint8Array;
+  /**
+   * A copy of the secret key for a protocol that needs it raw (the BOLT 8
+   * handshake's ECDH). The caller owns the copy and must wipe it.
+   */
+  secretKeyCopy(): Uint8Array;
   /** Wipes the secret key. Idempotent. */
   destroy(): void;
 }
@@ -42,6 +47,10 @@ export function localIdentity(secretKey: Uint8Array, publicKey: Uint8Array, pow:
     sign(message: Uint8Array): Uint8Array {
       if (destroyed) throw new IdentityError('DESTROYED', 'this identity was destroyed and its secret key wiped');
       return sign(secretKey, message);
+    },
+    secretKeyCopy(): Uint8Array {
+      if (destroyed) throw new IdentityError('DESTROYED', 'this identity was destroyed and its secret key wiped');
+      return Uint8Array.from(secretKey);
     },
     destroy(): void {
       destroyed = true;

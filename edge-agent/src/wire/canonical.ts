@@ -1,5 +1,7 @@
-import { Encoder } from 'cbor-x';
 import { WireError } from './errors.js';
+import { shapeOf } from './keys.js';
+import { PathError, formatPath } from './path-error.js';
+import { collect, fillHead, reserveHead, writeByte, writeBytes, writeFloat64, writeHead, writeInt, writeRaw, writeText } from './writer.js';
 
 /**
  * Deterministic CBOR (RFC 8949 §4.2.1, core deterministic encoding) for everything
@@ -8,191 +10,94 @@ import { WireError } from './errors.js';
  *   the bytewise order of their encodings; properties whose value is undefined are left out
  * - integers in their shortest form (all safe integers, not only 32-bit ones), other
  *   numbers as float64 (a deliberate departure from §4.2.1, which asks for the shortest float)
- * - definite lengths only, no tags, no records, no structured clone
+ * - definite lengths only, no tags
  * Accepted values: null, booleans, finite numbers, well-formed strings, Uint8Array, arrays,
  * plain objects and Maps with string keys other than '__proto__'. Anything else is refused, not coerced.
+ *
+ * Written directly in one pass (cbor-x has no canonical mode), so nothing is copied or
+ * sorted twice; test/wire/oracle.ts keeps the former cbor-x based encoder as a reference.
  */
-// useTag259ForMaps is a real cbor-x option its typings lack: without it Maps get tag 259.
-const options: ConstructorParameters<typeof Encoder>[0] & { useTag259ForMaps: boolean } = {
-  useRecords: false,
-  mapsAsObjects: true,
-  tagUint8Array: false,
-  variableMapSize: true,
-  structuredClone: false,
-  pack: false,
-  useToJSON: false,
-  useTag259ForMaps: false,
-};
-const encoder = new Encoder(options);
 
 /** Containers nested deeper than this are refused; the bounded decoder never accepts more. */
 export const MAX_NESTING = 64;
 
-const TWO_POW_32 = 2 ** 32;
-
-/** Thrown inside the walk; collects the path on the way out so the success path builds no strings. */
-class PathError extends Error {
-  readonly segments: (string | number)[] = [];
-}
-
-function formatPath(segments: readonly (string | number)[]): string {
-  let path = '$';
-  for (const s of segments) path += typeof s === 'number' ? `[${s}]` : `.${s}`;
-  return path;
-}
-
-// String.prototype.isWellFormed exists in Node 20 but not in the ES2023 typings.
-function isWellFormed(s: string): boolean {
-  return (s as string & { isWellFormed(): boolean }).isWellFormed();
-}
-
-/**
- * Orders keys as the bytes of their UTF-8 encodings would sort after a CBOR header:
- * shorter encodings first, then by code point (UTF-8 preserves code point order).
- * Works on the strings directly so sorting allocates nothing.
- */
-function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) n += c < 0x800 || (c & 0xf800) === 0xd800 ? 1 : 2;
-  }
-  return n;
-}
-
-function compareKeys(a: string, b: string): number {
-  const la = utf8Length(a);
-  const lb = utf8Length(b);
-  if (la !== lb) return la - lb;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const ca = a.charCodeAt(i);
-    const cb = b.charCodeAt(i);
-    if (ca === cb) continue;
-    // A surrogate stands for a code point above U+FFFF, so it sorts after every BMP unit.
-    const sa = (ca & 0xf800) === 0xd800;
-    const sb = (cb & 0xf800) === 0xd800;
-    return sa === sb ? ca - cb : sa ? 1 : -1;
-  }
-  return 0;
-}
-
-/** For ASCII keys (the usual case) UTF-8 length is string length and code units are bytes. */
-function compareAsciiKeys(a: string, b: string): number {
-  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
-}
-
-/** 1 if `key` is ASCII, 0 if it is other well-formed Unicode; throws for anything else. */
-function checkKey(key: unknown): number {
-  if (typeof key !== 'string') throw new PathError('map keys must be strings');
-  if (key === '__proto__') throw new PathError('the key __proto__ is reserved');
-  for (let i = 0; i < key.length; i++) {
-    if (key.charCodeAt(i) >= 0x80) {
-      if (!isWellFormed(key)) throw new PathError('map key is not well-formed Unicode');
-      return 0;
-    }
-  }
-  return 1;
-}
-
-/** Insertion sort for the few keys messages have: several times faster there than Array#sort. */
-function sortKeys(keys: string[], compare: (a: string, b: string) => number): void {
-  if (keys.length > 16) {
-    keys.sort(compare);
+/** Entries whose value is undefined are skipped, so the head is written once they are counted. */
+function writeMap(keys: readonly unknown[], container: object, isMap: boolean, depth: number): void {
+  const n = keys.length;
+  if (n === 0) {
+    writeByte(0xa0);
     return;
   }
-  for (let i = 1; i < keys.length; i++) {
-    const key = keys[i]!;
-    let j = i - 1;
-    for (; j >= 0 && compare(keys[j]!, key) > 0; j--) keys[j + 1] = keys[j]!;
-    keys[j + 1] = key;
-  }
-}
-
-const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/;
-
-/**
- * True for keys a plain object cannot carry in sorted order to cbor-x: array indices
- * ("0", "42") are enumerated before all other keys whatever the insertion order, and an
- * own "constructor" would shadow the property cbor-x uses to choose how to write a value.
- */
-function needsMap(key: string): boolean {
-  if (key === 'constructor') return true;
-  const c = key.charCodeAt(0);
-  return c >= 0x30 && c <= 0x39 && ARRAY_INDEX.test(key) && Number(key) < 0xffffffff;
-}
-
-/**
- * The entries with defined values, normalised and in canonical key order: a plain object
- * (which cbor-x writes in insertion order, and faster than a Map), or a Map when needed.
- */
-function sortedEntries(keys: string[], get: (key: string) => unknown, depth: number): object {
-  let ascii = 1;
-  let asMap = false;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
-    ascii &= checkKey(key);
-    if (!asMap) asMap = needsMap(key);
-  }
-  sortKeys(keys, ascii ? compareAsciiKeys : compareKeys);
-  const out = asMap ? new Map<string, unknown>() : ({} as Record<string, unknown>);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
-    const value = get(key);
+  const { sorted, encoded } = shapeOf(keys);
+  const at = reserveHead(n);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const key = sorted[i]!;
+    // Each value is read once, so a getter cannot show the count one value and the writer another.
+    const value = isMap ? (container as Map<string, unknown>).get(key) : (container as Record<string, unknown>)[key];
     if (value === undefined) continue;
-    let next: unknown;
+    writeRaw(encoded[i]!);
     try {
-      next = normalise(value, depth + 1);
+      writeValue(value, depth + 1);
     } catch (err) {
       if (err instanceof PathError) err.segments.unshift(key);
       throw err;
     }
-    if (out instanceof Map) out.set(key, next);
-    else out[key] = next;
+    count++;
   }
-  return out;
+  fillHead(0xa0, at, n, count);
 }
 
-function normaliseArray(value: readonly unknown[], depth: number): unknown[] {
-  // Copy only when an element changes, so arrays of plain scalars are passed through.
-  let out: unknown[] | undefined;
-  for (let i = 0; i < value.length; i++) {
-    const item = value[i];
-    let next: unknown;
+function writeArray(items: readonly unknown[], depth: number): void {
+  // Read once: the head and the number of items written must agree even if a getter changes the array.
+  const n = items.length;
+  writeHead(0x80, n);
+  for (let i = 0; i < n; i++) {
     try {
-      next = normalise(item, depth + 1);
+      writeValue(items[i], depth + 1);
     } catch (err) {
       if (err instanceof PathError) err.segments.unshift(i);
       throw err;
     }
-    if (next !== item && out === undefined) out = value.slice(0, i);
-    if (out !== undefined) out.push(next);
   }
-  return out ?? (value as unknown[]);
 }
 
-function normalise(value: unknown, depth: number): unknown {
+function writeValue(value: unknown, depth: number): void {
   if (depth > MAX_NESTING) throw new PathError(`nested deeper than ${MAX_NESTING}`);
   switch (typeof value) {
     case 'boolean':
-      return value;
+      writeByte(value ? 0xf5 : 0xf4);
+      return;
     case 'string':
-      if (!isWellFormed(value)) throw new PathError('string is not well-formed Unicode (lone surrogate)');
-      return value;
+      if (!writeText(value)) throw new PathError('string is not well-formed Unicode (lone surrogate)');
+      return;
     case 'number':
-      if (!Number.isFinite(value)) throw new PathError(`${value} cannot be encoded canonically`);
-      if (Object.is(value, -0)) return 0;
-      // cbor-x writes integers beyond 32 bits as float64; a bigint makes it use the 8-byte integer form.
-      if (Number.isSafeInteger(value) && (value >= TWO_POW_32 || value < -TWO_POW_32)) return BigInt(value);
-      return value;
+      // -0 is a safe integer and is written as 0.
+      if (Number.isSafeInteger(value)) writeInt(value);
+      else if (Number.isFinite(value)) writeFloat64(value);
+      else throw new PathError(`${value} cannot be encoded canonically`);
+      return;
     case 'object': {
-      if (value === null || value instanceof Uint8Array) return value;
-      if (Array.isArray(value)) return normaliseArray(value, depth);
-      if (value instanceof Map) return sortedEntries(Array.from(value.keys()), (k) => value.get(k), depth);
+      if (value === null) {
+        writeByte(0xf6);
+        return;
+      }
+      if (value instanceof Uint8Array) {
+        writeBytes(value);
+        return;
+      }
+      if (Array.isArray(value)) {
+        writeArray(value, depth);
+        return;
+      }
+      if (value instanceof Map) {
+        writeMap(Array.from(value.keys()), value, true, depth);
+        return;
+      }
       const proto = Object.getPrototypeOf(value);
       if (proto === Object.prototype || proto === null) {
-        const record = value as Record<string, unknown>;
-        return sortedEntries(Object.keys(record), (k) => record[k], depth);
+        writeMap(Object.keys(value), value, false, depth);
+        return;
       }
       throw new PathError(`cannot encode ${Object.prototype.toString.call(value).slice(8, -1)} canonically`);
     }
@@ -201,16 +106,21 @@ function normalise(value: unknown, depth: number): unknown {
   }
 }
 
-/** Encodes `value` deterministically; throws WireError('ENCODE') for values outside the canonical subset. */
-export function encodeCanonical(value: unknown): Uint8Array {
-  let normalised: unknown;
+function writeTop(value: unknown): void {
+  writeValue(value, 0);
+}
+
+/** `prefix` followed by the canonical encoding of `value`, in a fresh array. */
+export function encodeCanonicalAfter(prefix: Uint8Array | undefined, value: unknown): Uint8Array {
   try {
-    normalised = normalise(value, 0);
+    return collect(prefix, writeTop, value);
   } catch (err) {
     if (err instanceof PathError) throw new WireError('ENCODE', `${formatPath(err.segments)}: ${err.message}`);
     throw err;
   }
-  const out = encoder.encode(normalised);
-  // A plain Uint8Array view, not cbor-x's Buffer, so callers see one byte type everywhere.
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+/** Encodes `value` deterministically; throws WireError('ENCODE') for values outside the canonical subset. */
+export function encodeCanonical(value: unknown): Uint8Array {
+  return encodeCanonicalAfter(undefined, value);
 }

@@ -5,7 +5,7 @@ import { resolveLimits, type DecodeLimits } from './limits.js';
 import { scan } from './scan.js';
 
 // int64AsNumber is a real cbor-x option its typings lack: without it 8-byte integers decode as bigint.
-// copyBuffers makes byte strings copies, so a transport reusing its receive buffer cannot change a message.
+// copyBuffers makes byte strings copies, so no result shares memory with the reused scratch array below.
 const options: ConstructorParameters<typeof Decoder>[0] & { int64AsNumber: boolean } = {
   useRecords: false,
   mapsAsObjects: true,
@@ -14,7 +14,8 @@ const options: ConstructorParameters<typeof Decoder>[0] & { int64AsNumber: boole
   copyBuffers: true,
   int64AsNumber: true,
 };
-const decoder = new Decoder(options);
+// decode(source, end) reads source[0, end): a real cbor-x signature its typings lack.
+const decoder = new Decoder(options) as Decoder & { decode(source: Uint8Array, end: number): unknown };
 
 /** Own properties of every map in a decoded value (a repeated key leaves one property). */
 function countKeys(value: unknown): number {
@@ -30,17 +31,41 @@ function countKeys(value: unknown): number {
   return n;
 }
 
+/** Frames up to this size are copied into one reused array; larger ones get a copy of their own. */
+const SCRATCH_BYTES = 64 * 1024;
+const scratch = new Uint8Array(SCRATCH_BYTES);
+let scratchInUse = false;
+
 function decodeChecked(bytes: Uint8Array, limits: Partial<DecodeLimits> | undefined, canonical: boolean): unknown {
   if (!(bytes instanceof Uint8Array)) throw new WireError('ARGUMENT', `expected a Uint8Array of CBOR, got ${describe(bytes)}`);
-  const entries = scan(bytes, resolveLimits(limits), canonical);
+  const resolved = resolveLimits(limits);
+  const n = bytes.length;
+  // The walk and cbor-x read one private copy, made only once the size is within the limit:
+  // the caller's array (a reused receive buffer, shared memory) cannot change between them,
+  // byte strings come out as Uint8Array even from a Buffer, and cbor-x caches its DataView
+  // on our reused array instead of building one per call and adding it to the caller's.
+  // The nested case (a cbor-x extension decoding again) takes a fresh copy.
+  const pooled = n <= SCRATCH_BYTES && !scratchInUse;
+  let source = bytes;
+  if (n <= resolved.maxBytes) {
+    source = pooled ? scratch : new Uint8Array(n);
+    source.set(bytes);
+  }
+  let entries: number;
   let value: unknown;
+  if (pooled) scratchInUse = true;
   try {
-    // Through a fresh plain view: byte strings come out as Uint8Array even from a Buffer, and
-    // cbor-x caches its DataView on the view rather than on the caller's array.
-    value = decoder.decode(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  } catch (err) {
-    // Not expected once the walk has passed; kept so no foreign error type escapes.
-    throw new WireError('MALFORMED', `cbor-x refused bytes the header walk accepted: ${err instanceof Error ? err.message : String(err)}`);
+    entries = scan(source, n, resolved, canonical);
+    try {
+      value = decoder.decode(source, n);
+    } catch (err) {
+      // Not expected once the walk has passed; kept so no foreign error type escapes.
+      throw new WireError('MALFORMED', `cbor-x refused bytes the header walk accepted: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  } finally {
+    if (pooled) scratchInUse = false;
+    // The copy may hold secrets (the keystore decodes its plaintext here): leave nothing behind.
+    if (source !== bytes) source.fill(0, 0, n);
   }
   if (entries >= 0 && countKeys(value) !== entries) throw new WireError('BAD_KEY', 'a map repeats a key');
   return value;
@@ -66,4 +91,9 @@ export function decodeBounded(bytes: Uint8Array, limits?: Partial<DecodeLimits>)
  */
 export function decodeCanonical(bytes: Uint8Array, limits?: Partial<DecodeLimits>): unknown {
   return decodeChecked(bytes, limits, true);
+}
+
+/** What the scratch array holds between calls; internal, for the test that proves no secret stays in it. */
+export function scratchBuffer(): Uint8Array {
+  return scratch;
 }

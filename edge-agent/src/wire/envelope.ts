@@ -1,10 +1,11 @@
 import * as s from '../schema/index.js';
-import { encodeCanonical } from './canonical.js';
+import { encodeCanonical, encodeCanonicalAfter } from './canonical.js';
 import { decodeCanonical } from './decode.js';
 import { WireError } from './errors.js';
 import type { DecodeLimits } from './limits.js';
 import { MessageRegistry, type EnvelopeOf, type MessageType } from './registry.js';
-import { ENVELOPE_VERSION, headerShape, type Envelope } from './shape.js';
+import { envelopeSchema } from './header.js';
+import { ENVELOPE_VERSION, type Envelope } from './shape.js';
 
 /**
  * Prefix of every signed byte string. The trailing NUL keeps the set of domains prefix-free,
@@ -20,7 +21,7 @@ const anyBody: s.Schema<unknown> = {
     return value;
   },
 };
-const outgoing = s.object({ ...headerShape, body: anyBody });
+const outgoing = envelopeSchema(anyBody);
 
 function schemaFailure(err: unknown, what: string): never {
   if (err instanceof s.SchemaError) throw new WireError('SCHEMA', `${what}: ${err.message}`, { cause: err });
@@ -42,11 +43,7 @@ export function encodeEnvelope(env: Envelope): Uint8Array {
 
 /** What a signature covers: the domain prefix, then the canonical envelope without `sig`. */
 export function signingBytes(env: Envelope): Uint8Array {
-  const unsigned = encodeCanonical({ ...checkOutgoing(env), sig: undefined });
-  const out = new Uint8Array(SIGNING_DOMAIN.length + unsigned.length);
-  out.set(SIGNING_DOMAIN, 0);
-  out.set(unsigned, SIGNING_DOMAIN.length);
-  return out;
+  return encodeCanonicalAfter(SIGNING_DOMAIN, { ...checkOutgoing(env), sig: undefined });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,6 +1,7 @@
 import * as s from '../schema/index.js';
 import { WireError } from './errors.js';
-import { headerShape, typeName, type Envelope } from './shape.js';
+import { envelopeSchema } from './header.js';
+import { typeName, type Envelope } from './shape.js';
 
 /** A message type: its name, the schema of its body and of its whole envelope. Made by defineMessage. */
 export interface MessageType<T extends string = string, B = unknown> {
@@ -26,7 +27,7 @@ export function defineMessage<const T extends string, B>(type: T, body: s.Schema
   if (typeof body !== 'object' || body === null || typeof body.parse !== 'function') {
     throw new WireError('ARGUMENT', `defineMessage(${type}): the body must be a schema`);
   }
-  const whole = s.object({ ...headerShape, body });
+  const whole = envelopeSchema(body);
   const envelope: s.Schema<Envelope<T, B>> = {
     expected: `a ${type} envelope`,
     parse(value: unknown, path = ''): Envelope<T, B> {

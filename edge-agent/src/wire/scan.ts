@@ -61,13 +61,12 @@ function fail(code: WireErrorCode, message: string, at: number): never {
 const MAJOR = ['unsigned integer', 'negative integer', 'byte string', 'text string', 'array', 'map', 'tag', 'simple value'];
 
 /**
- * Checks `b` against `limits` (and canonical form if asked). Returns -1 when every map's
- * keys were in strictly ascending order, which proves them unique; otherwise the total
+ * Checks the item in b[0, end) against `limits` (and canonical form if asked). Returns -1
+ * when every map's keys were in strictly ascending order, which proves them unique; otherwise the total
  * number of map entries, for the caller to compare with the keys decoding produced
  * (a repeated key collapses into one property).
  */
-export function scan(b: Uint8Array, limits: DecodeLimits, canonical: boolean): number {
-  const end = b.length;
+export function scan(b: Uint8Array, end: number, limits: DecodeLimits, canonical: boolean): number {
   if (end > limits.maxBytes) fail('FRAME_TOO_LARGE', `${end} bytes exceed the limit of ${limits.maxBytes}`, 0);
   const { maxDepth, maxItems, maxStringBytes, allowedTags } = limits;
   let pos = 0;
@@ -101,19 +100,25 @@ export function scan(b: Uint8Array, limits: DecodeLimits, canonical: boolean): n
       }
       const size = 1 << (info - 24);
       if (end - pos < size) fail('TRUNCATED', `the bytes end inside a ${MAJOR[major]} head`, at);
-      if (size === 1) arg = b[pos]!;
-      else if (size === 2) arg = (b[pos]! << 8) | b[pos + 1]!;
-      else if (size === 4) arg = ((b[pos]! << 24) >>> 0) + ((b[pos + 1]! << 16) | (b[pos + 2]! << 8) | b[pos + 3]!);
-      else {
+      // Shortest form: a 1-byte argument is at least 24, a 2-byte one 2^8, a 4-byte one 2^16, an 8-byte one 2^32.
+      let least: number;
+      if (size === 1) {
+        arg = b[pos]!;
+        least = 24;
+      } else if (size === 2) {
+        arg = (b[pos]! << 8) | b[pos + 1]!;
+        least = 0x100;
+      } else if (size === 4) {
+        arg = ((b[pos]! << 24) >>> 0) + ((b[pos + 1]! << 16) | (b[pos + 2]! << 8) | b[pos + 3]!);
+        least = 0x10000;
+      } else {
         const hi = ((b[pos]! << 24) >>> 0) + ((b[pos + 1]! << 16) | (b[pos + 2]! << 8) | b[pos + 3]!);
         const lo = ((b[pos + 4]! << 24) >>> 0) + ((b[pos + 5]! << 16) | (b[pos + 6]! << 8) | b[pos + 7]!);
         arg = hi * 0x100000000 + lo; // exact up to 2^53, and never rounds below it
+        least = 0x100000000;
       }
       pos += size;
-      // Shortest form: a 1-byte argument is at least 24, a 2-byte one 2^8, a 4-byte one 2^16, an 8-byte one 2^32.
-      if (canonical && major !== 7 && arg < (size === 1 ? 24 : 2 ** (4 * size))) {
-        fail('NOT_CANONICAL', `${MAJOR[major]} head is longer than needed`, at);
-      }
+      if (canonical && major !== 7 && arg < least) fail('NOT_CANONICAL', `${MAJOR[major]} head is longer than needed`, at);
     }
     if (isKey && major !== 3) fail('BAD_KEY', `map key is a ${MAJOR[major]}, not a text string`, at);
 

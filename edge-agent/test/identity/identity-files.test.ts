@@ -11,6 +11,7 @@ import {
   createIdentity,
   generateKeyPair,
   loadIdentity,
+  publicKeyOf,
   solvePow,
   toHex,
   verify,
@@ -195,9 +196,14 @@ test('the exposed keys are copies; destroy() stops signing', async (t) => {
   identity.pow.nonce.fill(0);
   t.deepEqual(identity.publicKey, publicKey);
   t.true(verifyPow(identity.publicKey, identity.pow.nonce, DIFFICULTY));
+  const secret = identity.secretKeyCopy();
+  t.deepEqual(publicKeyOf(secret), publicKey, 'the copy is the secret key of this identity');
+  secret.fill(0);
+  t.deepEqual(publicKeyOf(identity.secretKeyCopy()), publicKey, 'wiping the copy leaves the identity intact');
   identity.destroy();
   identity.destroy();
   t.true(isCode('DESTROYED')(t.throws(() => identity.sign(utf8('x')))));
+  t.true(isCode('DESTROYED')(t.throws(() => identity.secretKeyCopy())));
 });
 
 test.serial('destroy() zeroes the secret key it held', async (t) => {

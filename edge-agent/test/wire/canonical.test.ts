@@ -168,3 +168,27 @@ test('nesting beyond MAX_NESTING is refused', (t) => {
   for (let i = 0; i < 64; i++) ok = [ok];
   t.notThrows(() => encodeCanonical(ok));
 });
+
+test('arrays of any class get a definite length', (t) => {
+  // the former cbor-x based encoder wrote these as indefinite-length arrays, which are not canonical
+  class Items extends Array<number> {}
+  const ownConstructor = Object.assign([1, 2], { constructor: 5 });
+  for (const value of [Items.from([1, 2]), ownConstructor, { a: Items.from([1, 2]) }]) {
+    const bytes = encodeCanonical(value);
+    t.is(hex(bytes), hex(encodeCanonical(Array.isArray(value) ? [1, 2] : { a: [1, 2] })));
+    t.notThrows(() => decodeCanonical(bytes));
+  }
+});
+
+test('each property is read once, so a getter cannot make the head and the entries disagree', (t) => {
+  let reads = 0;
+  const value = {
+    get flaky() {
+      reads++;
+      return reads === 1 ? undefined : 'now defined';
+    },
+    b: 1,
+  };
+  t.is(hex(encodeCanonical(value)), 'a1616201');
+  t.is(reads, 1);
+});

@@ -293,3 +293,23 @@ test('property: text strings are accepted exactly when they are valid UTF-8', (t
   );
   t.pass();
 });
+
+test('the private copy of the input leaves nothing behind between decodings', (t) => {
+  const long = encodeCanonical({ a: 'x'.repeat(500), b: [1, 2, 3] });
+  t.deepEqual(decodeBounded(long), { a: 'x'.repeat(500), b: [1, 2, 3] });
+  // shorter frames that would read on into the previous frame's bytes if the length were lost
+  t.is(bounded(hex(long).slice(0, 40)), 'TOO_LONG');
+  t.is(bounded('18'), 'TRUNCATED');
+  t.deepEqual(decodeBounded(unhex('820102')), [1, 2]);
+});
+
+test('frames larger than the reused copy decode the same, from a copy of their own', (t) => {
+  const value = { big: new Uint8Array(100_000).fill(9), text: 'é'.repeat(50_000) };
+  const bytes = encodeCanonical(value);
+  t.true(bytes.length > 64 * 1024);
+  const input = Buffer.from(bytes);
+  const decoded = decodeCanonical(input) as typeof value;
+  input.fill(0);
+  t.deepEqual(decoded, value);
+  t.is(Object.getPrototypeOf(decoded.big), Uint8Array.prototype);
+});
