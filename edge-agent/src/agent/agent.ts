@@ -6,6 +6,7 @@ import { detectBoard, type BoardProfile } from '../board/index.js';
 import { systemClock, type Clock } from '../clock/index.js';
 import type { AgentConfig } from '../config/index.js';
 import { loadIdentity, shortId, toHex, type LocalIdentity } from '../identity/index.js';
+import { ConnectionManager } from '../transport/index.js';
 import { Lifecycle, type AgentState, type Service, type StopReport } from './lifecycle.js';
 
 export interface AgentStatus {
@@ -14,6 +15,10 @@ export interface AgentStatus {
   readonly fleet: string;
   readonly peerId: string | null;
   readonly board: string | null;
+  /** Where the transport listens, once it does. */
+  readonly listen: string | null;
+  /** Open channels to other agents. */
+  readonly channels: number;
   readonly uptimeMs: number;
 }
 
@@ -46,6 +51,8 @@ export class Agent {
   private identity: LocalIdentity | undefined;
   private profile: BoardProfile | undefined;
   private audit: AuditTrail | undefined;
+  private transport: ConnectionManager | undefined;
+  private listening: string | null = null;
 
   constructor(
     private readonly config: AgentConfig,
@@ -96,8 +103,37 @@ export class Agent {
           await this.audit.close();
         },
       },
+      this.transportService(),
       this.statusReporter(),
     ];
+  }
+
+  /** Secure channels (BOLT 8 over TCP): listen, dial the bootstrap peers, keep one channel per peer. */
+  private transportService(): Service {
+    const { config, deps } = this;
+    return {
+      name: 'transport',
+      start: async () => {
+        const secretKey = this.identity!.secretKeyCopy();
+        try {
+          this.transport = new ConnectionManager({ secretKey, logger: deps.log });
+        } finally {
+          secretKey.fill(0); // the manager keeps its own copy and wipes it on close
+        }
+        const manager = this.transport;
+        const report = (event: 'open' | 'closed', peer: string, reason?: string): void =>
+          deps.log.info({ event: 'channel', channel: event, peer, reason, channels: manager.channels().length }, `channel ${event} ${peer.slice(0, 8)}`);
+        manager.onOpen((channel) => report('open', toHex(channel.remotePeerId)));
+        manager.onClose((closed) => report('closed', closed.peer, closed.info.reason));
+        const bound = await manager.listen(config.network.listen);
+        this.listening = bound.host.includes(':') ? `[${bound.host}]:${bound.port}` : `${bound.host}:${bound.port}`;
+        deps.log.info({ event: 'listening', address: this.listening, publicKey: toHex(manager.publicKey) }, `listening on ${this.listening}`);
+        manager.connect(config.network.bootstrap);
+      },
+      stop: async () => {
+        await this.transport?.close();
+      },
+    };
   }
 
   /** A periodic status line: the heartbeat an operator (and the demo) reads from the journal. */
@@ -127,6 +163,8 @@ export class Agent {
       fleet: this.config.fleet,
       peerId: this.identity ? toHex(this.identity.peerId) : null,
       board: this.profile?.id ?? null,
+      listen: this.listening,
+      channels: this.transport?.channels().length ?? 0,
       uptimeMs: this.clock.now() - this.startedAt,
     };
   }

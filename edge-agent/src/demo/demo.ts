@@ -16,7 +16,8 @@ export interface DemoOptions {
 }
 
 interface Slot {
-  row: { name: string; peerId: string | null; pid: number | null; state: string; detail: string };
+  row: { -readonly [K in keyof AgentRow]: AgentRow[K] };
+  publicKey?: string;
   proc?: AgentProcess;
 }
 
@@ -28,6 +29,8 @@ function onAgentEvent(slot: Slot, event: AgentEvent): void {
     const r = event.record;
     if (typeof r.state === 'string') row.state = r.state;
     if (typeof r.peerId === 'string') row.peerId = r.peerId;
+    if (r.event === 'listening' && typeof r.address === 'string') row.listen = r.address;
+    if (typeof r.channels === 'number') row.channels = r.channels;
     if (typeof r.board === 'string') row.detail = `board ${r.board}`;
     if (typeof r.level === 'number' && r.level >= 50 && typeof r.msg === 'string') row.detail = r.msg;
   } else if (event.kind === 'stderr') {
@@ -42,7 +45,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const out = process.stdout;
   const root = await mkdtemp(join(tmpdir(), 'edge-agent-demo-'));
   const slots: Slot[] = Array.from({ length: opts.agents }, (_, i) => ({
-    row: { name: `agent-${i + 1}`, peerId: null, pid: null, state: 'preparing', detail: '' },
+    row: { name: `agent-${i + 1}`, peerId: null, pid: null, listen: null, state: 'preparing', channels: null, detail: '' },
   }));
   const signals = { interrupted: false };
   const onSignal = (): void => {
@@ -77,7 +80,11 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   return code;
 }
 
-/** Gives each agent a data directory, an identity with proof of work and a config, then starts it. */
+/**
+ * Gives each agent a data directory, an identity with proof of work and a config,
+ * then starts them one by one. Each listens on a port of its own choosing and dials
+ * every agent started before it, so the fleet ends as a full mesh with no port races.
+ */
 async function provision(root: string, slots: Slot[], signals: { interrupted: boolean }): Promise<boolean> {
   for (const slot of slots) {
     if (signals.interrupted) return false;
@@ -85,19 +92,37 @@ async function provision(root: string, slots: Slot[], signals: { interrupted: bo
     await mkdir(dataDir, { mode: 0o700 });
     const identity = await createIdentity(dataDir, { difficulty: DEFAULT_POW_DIFFICULTY });
     slot.row.peerId = toHex(identity.peerId);
+    slot.publicKey = toHex(identity.publicKey);
     identity.destroy();
+  }
+  const started: Slot[] = [];
+  for (const slot of slots) {
+    if (signals.interrupted) return false;
+    const dataDir = join(root, slot.row.name);
     const config = {
       fleet: 'demo',
       nodeName: slot.row.name,
       dataDir,
       log: { level: 'info' },
       status: { intervalMs: 1000 },
+      network: { listen: '127.0.0.1:0', bootstrap: started.map((s) => `${s.publicKey}@${s.row.listen}`) },
     };
     const file = join(dataDir, 'config.json');
     await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
     slot.row.state = 'starting';
     slot.proc = new AgentProcess(file, (event) => onAgentEvent(slot, event));
     slot.row.pid = slot.proc.pid;
+    if (!(await listening(slot, signals))) return true; // watch() reports the agent that failed
+    started.push(slot);
+  }
+  return true;
+}
+
+/** Waits until the agent reports the address it listens on, or stops trying if it exits. */
+async function listening(slot: Slot, signals: { interrupted: boolean }): Promise<boolean> {
+  while (slot.row.listen === null) {
+    if (!slot.proc?.running || signals.interrupted) return false;
+    await new Promise((r) => setTimeout(r, 20));
   }
   return true;
 }
@@ -112,8 +137,9 @@ async function watch(opts: DemoOptions, slots: Slot[], table: LiveTable, signals
       process.stderr.write(`edge-agent demo: ${failed.row.name} ${failed.row.state}: ${failed.row.detail}\n`);
       return 1;
     }
-    if (opts.exitWhenReady && slots.every((s) => s.row.state === 'ready')) {
-      table.out.write('all agents ready\n');
+    const meshed = slots.every((s) => s.row.state === 'ready' && s.row.channels === slots.length - 1);
+    if (opts.exitWhenReady && meshed) {
+      table.out.write(`all agents ready, each with ${slots.length - 1} channels\n`);
       return 0;
     }
     if (opts.exitWhenReady && performance.now() > deadline) {

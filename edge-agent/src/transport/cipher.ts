@@ -8,9 +8,12 @@ import {
   NONCE_SIZE,
   hkdf,
   open,
+  openStream,
   requireSymmetricKey,
+  type OpeningStream,
   seal,
   sealDetached,
+  sealVector,
   writeNonce,
 } from './primitives.js';
 
@@ -44,12 +47,28 @@ export class CipherState {
     return sealed;
   }
 
+  /** Encrypts the concatenation of `parts` with the next nonce: ciphertext pieces, then the tag. */
+  sealVector(parts: readonly Uint8Array[]): Buffer[] {
+    writeNonce(this.#nonce, this.#counter);
+    const sealed = sealVector(this.#key, this.#nonce, parts);
+    this.#advance();
+    return sealed;
+  }
+
   /** Decrypts with the next nonce; null when the tag does not verify. */
   open(ciphertext: Uint8Array, tag: Uint8Array): Buffer | null {
     writeNonce(this.#nonce, this.#counter);
     const plaintext = open(this.#key, this.#nonce, EMPTY, ciphertext, tag);
     this.#advance();
     return plaintext;
+  }
+
+  /** Starts decrypting one ciphertext in pieces with the next nonce. */
+  openStream(): OpeningStream {
+    writeNonce(this.#nonce, this.#counter);
+    const stream = openStream(this.#key, this.#nonce);
+    this.#advance();
+    return stream;
   }
 
   wipe(): void {

@@ -1,7 +1,7 @@
 /**
- * Every failure of the transport core is a TransportError with a stable code,
- * so the (later) TCP shell can decide what to log and whether to close without
- * parsing messages.
+ * Every failure of the transport is a TransportError with a stable code, so
+ * the shell can decide what to log and whether to close without parsing
+ * messages.
  */
 export type TransportErrorCode =
   /** A caller passed something of the wrong type or shape. */
@@ -19,7 +19,45 @@ export type TransportErrorCode =
   /** A message exceeds the 65535-byte BOLT 8 limit. */
   | 'TOO_LARGE'
   /** The object was destroyed and its keys wiped. */
-  | 'DEAD';
+  | 'DEAD'
+  // The codes below come from the TCP shell, the manager and the messenger. Each
+  // one that ends a connection is also its close reason (see CloseReason).
+  /** Handshake bytes arrived in the wrong state, or an act was cut short. */
+  | 'UNEXPECTED_ACT'
+  /** The responder could not prove it holds the public key we dialled. */
+  | 'WRONG_KEY'
+  /** TCP connect plus handshake did not finish in time. */
+  | 'HANDSHAKE_TIMEOUT'
+  /** Nothing was received for the idle timeout. */
+  | 'IDLE_TIMEOUT'
+  /** The peer sent more messages or bytes per second than its budget allows. */
+  | 'RATE_LIMIT'
+  /** The peer broke the message layer: unknown kind, bad fragment, bad envelope. */
+  | 'PROTOCOL'
+  /** The peer closed the connection between frames. */
+  | 'CLOSED_BY_PEER'
+  /** The peer closed the connection inside a frame or a fragmented message. */
+  | 'TRUNCATED'
+  /** The socket failed (reset, broken pipe). */
+  | 'SOCKET_ERROR'
+  /** TCP connect failed (refused, unreachable, unresolvable host). */
+  | 'CONNECT_FAILED'
+  /** A second channel to the same peer lost the tie-break. */
+  | 'DUPLICATE'
+  /** The handshake or connection cap was reached. */
+  | 'CAPACITY'
+  /** The remote static key is our own. */
+  | 'SELF'
+  /** We closed the connection ourselves (application or shutdown). */
+  | 'LOCAL'
+  /** The channel or manager is closed, so the operation cannot proceed. */
+  | 'CLOSED'
+  /** There is no open channel to the peer. */
+  | 'NO_CHANNEL'
+  /** A request got no response in time. */
+  | 'TIMEOUT'
+  /** The peer's request handler failed or the peer has none for the type. */
+  | 'REMOTE_ERROR';
 
 export class TransportError extends Error {
   readonly code: TransportErrorCode;

@@ -6,7 +6,7 @@
  */
 import { CipherState } from './cipher.js';
 import { TransportError } from './errors.js';
-import { TAG_SIZE, requireBytes } from './primitives.js';
+import { TAG_SIZE, requireBytes, type OpeningStream } from './primitives.js';
 
 export const MAX_MESSAGE_SIZE = 65535;
 const LENGTH_SIZE = 2;
@@ -62,6 +62,26 @@ export class Encryptor {
     return [header, ciphertext, tag];
   }
 
+  /**
+   * The frame for the concatenation of `parts` (0..65535 bytes in total) as
+   * [header, ...ciphertext pieces, tag], never joining the parts: this is how
+   * the shell prefixes a one-byte kind to a 64 KiB payload without copying it.
+   */
+  encryptVector(parts: readonly Uint8Array[]): Uint8Array[] {
+    if (!Array.isArray(parts)) {
+      throw new TransportError('BAD_ARGUMENT', 'The parts must be an array of Uint8Array.');
+    }
+    let length = 0;
+    for (const part of parts) length += requireBytes(part, 'Each part').length;
+    this.#checkLength(length);
+    const header = Buffer.allocUnsafe(HEADER_SIZE);
+    this.#length.writeUInt16BE(length, 0);
+    this.#cipher.seal(this.#length, header, 0);
+    const sealed: Uint8Array[] = this.#cipher.sealVector(parts);
+    sealed.unshift(header);
+    return sealed;
+  }
+
   /** Wipes the keys; later encrypt() calls throw DEAD. */
   destroy(): void {
     this.#destroyed = true;
@@ -70,21 +90,32 @@ export class Encryptor {
 
   /** Validates before any nonce is used, so a rejected call leaves the stream intact. */
   #check(message: Uint8Array): void {
+    requireBytes(message, 'The message');
+    this.#checkLength(message.length);
+  }
+
+  #checkLength(length: number): void {
     if (this.#destroyed) {
       throw new TransportError('DEAD', 'The encryptor was destroyed and its keys wiped.');
     }
-    requireBytes(message, 'The message');
-    if (message.length > MAX_MESSAGE_SIZE) {
-      throw new TransportError(
-        'TOO_LARGE',
-        `A message may hold at most ${MAX_MESSAGE_SIZE} bytes, got ${message.length}.`,
-      );
+    if (length > MAX_MESSAGE_SIZE) {
+      throw new TransportError('TOO_LARGE', `A message may hold at most ${MAX_MESSAGE_SIZE} bytes, got ${length}.`);
     }
   }
 }
 
 /** Sentinel for "reading the header": no authenticated body size yet. */
 const NO_BODY = -1;
+/**
+ * Bodies up to this size that arrive in pieces are copied together; larger
+ * ones are decrypted piece by piece as they arrive, which saves a copy of up
+ * to 64 KiB per frame (socket reads are 64 KiB, so most big frames straddle).
+ */
+const SMALL_BODY = 4096;
+
+function join(pieces: readonly Uint8Array[]): Uint8Array {
+  return pieces.length === 1 ? (pieces[0] as Uint8Array) : Buffer.concat(pieces);
+}
 
 export class Decoder {
   readonly #cipher: CipherState;
@@ -93,9 +124,14 @@ export class Decoder {
   #headerFill = 0;
   // Authenticated body + tag size of the current frame, or NO_BODY.
   #bodySize = NO_BODY;
-  // Partial body, allocated only once its size was authenticated.
-  #body: Buffer | undefined;
+  // Bytes of the current body (and its tag) consumed so far.
   #bodyFill = 0;
+  // A small body arriving in pieces is gathered here, allocated only once a size was authenticated.
+  #scratch: Buffer | undefined;
+  // A large body arriving in pieces: its decryption so far, held back until the tag verifies.
+  #stream: OpeningStream | undefined;
+  #pieces: Buffer[] = [];
+  readonly #tag = Buffer.alloc(TAG_SIZE);
   #failed = false;
   #failure: unknown;
   #destroyed = false;
@@ -110,6 +146,15 @@ export class Decoder {
    * messages the failing chunk had completed are dropped along with it.
    */
   push(chunk: Uint8Array): Uint8Array[] {
+    return this.pushPieces(chunk).map(join);
+  }
+
+  /**
+   * push() without joining: a large message whose body came in several
+   * chunks is returned as several pieces (in order), so a caller that joins
+   * messages anyway (fragments) copies each byte once.
+   */
+  pushPieces(chunk: Uint8Array): Uint8Array[][] {
     if (this.#failed) throw this.#failure;
     if (this.#destroyed) {
       throw new TransportError('DEAD', 'The decoder was destroyed and its keys wiped.');
@@ -140,8 +185,8 @@ export class Decoder {
     this.#release();
   }
 
-  #consume(chunk: Uint8Array): Uint8Array[] {
-    const messages: Uint8Array[] = [];
+  #consume(chunk: Uint8Array): Uint8Array[][] {
+    const messages: Uint8Array[][] = [];
     let offset = 0;
     while (offset < chunk.length) {
       const available = chunk.length - offset;
@@ -160,29 +205,64 @@ export class Decoder {
           this.#headerFill = 0;
         }
         this.#bodySize = this.#openLength(header) + TAG_SIZE;
-      } else {
-        const size = this.#bodySize;
-        let sealed: Uint8Array;
-        if (this.#body === undefined && available >= size) {
-          sealed = chunk.subarray(offset, offset + size); // whole body in chunk: no copy
-          offset += size;
-        } else {
-          // The size is authenticated by now, so allocating it is safe.
-          this.#body ??= Buffer.allocUnsafe(size);
-          const n = Math.min(size - this.#bodyFill, available);
-          this.#body.set(chunk.subarray(offset, offset + n), this.#bodyFill);
-          this.#bodyFill += n;
-          offset += n;
-          if (this.#bodyFill < size) break;
-          sealed = this.#body;
-          this.#body = undefined;
-          this.#bodyFill = 0;
-        }
-        this.#bodySize = NO_BODY;
-        messages.push(this.#openBody(sealed));
+        continue;
       }
+      const size = this.#bodySize;
+      if (this.#bodyFill === 0 && available >= size) {
+        // Whole body in the chunk: decrypted straight from it, no copy.
+        messages.push([this.#openBody(chunk.subarray(offset, offset + size))]);
+        offset += size;
+        this.#bodySize = NO_BODY;
+        continue;
+      }
+      const n = Math.min(size - this.#bodyFill, available);
+      const part = chunk.subarray(offset, offset + n);
+      offset += n;
+      if (size <= SMALL_BODY) this.#gather(part);
+      else this.#decryptPart(part, size);
+      if (this.#bodyFill < size) break;
+      messages.push(size <= SMALL_BODY ? [this.#openBody(this.#smallScratch().subarray(0, size))] : this.#finishStream());
+      this.#bodyFill = 0;
+      this.#bodySize = NO_BODY;
     }
     return messages;
+  }
+
+  /** Copies part of a small body into the scratch buffer (a size was authenticated, so allocating is safe). */
+  #gather(part: Uint8Array): void {
+    this.#smallScratch().set(part, this.#bodyFill);
+    this.#bodyFill += part.length;
+  }
+
+  #smallScratch(): Buffer {
+    this.#scratch ??= Buffer.allocUnsafe(SMALL_BODY);
+    return this.#scratch;
+  }
+
+  /** Feeds part of a large body: ciphertext to the decryption, the last 16 bytes to the tag. */
+  #decryptPart(part: Uint8Array, size: number): void {
+    this.#stream ??= this.#cipher.openStream();
+    const ciphertextSize = size - TAG_SIZE;
+    let used = 0;
+    if (this.#bodyFill < ciphertextSize) {
+      used = Math.min(ciphertextSize - this.#bodyFill, part.length);
+      const piece = this.#stream.update(part.subarray(0, used));
+      if (piece.length > 0) this.#pieces.push(piece);
+    }
+    if (used < part.length) this.#tag.set(part.subarray(used), this.#bodyFill + used - ciphertextSize);
+    this.#bodyFill += part.length;
+  }
+
+  #finishStream(): Uint8Array[] {
+    const stream = this.#stream as OpeningStream;
+    this.#stream = undefined;
+    const pieces = this.#pieces;
+    this.#pieces = [];
+    if (!stream.verify(this.#tag)) {
+      for (const piece of pieces) piece.fill(0);
+      throw new TransportError('BAD_MAC', 'The body of an incoming message failed authentication.');
+    }
+    return pieces;
   }
 
   #openLength(header: Uint8Array): number {
@@ -204,7 +284,10 @@ export class Decoder {
 
   #release(): void {
     this.#cipher.wipe();
-    this.#body = undefined;
+    this.#scratch = undefined;
+    this.#stream = undefined;
+    for (const piece of this.#pieces) piece.fill(0);
+    this.#pieces = [];
     this.#bodyFill = 0;
     this.#headerFill = 0;
     this.#bodySize = NO_BODY;

@@ -91,6 +91,14 @@ class Steps<S extends string> {
     }
   }
 
+  /** Abandons the handshake: wipes its secrets and makes every later call throw DEAD. */
+  abandon(): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#failure = new TransportError('DEAD', 'The handshake was abandoned and its keys wiped.');
+    this.#onFailure();
+  }
+
   requireDone(call: string): void {
     this.#ensureAlive();
     if (this.#state !== this.#done) {
@@ -240,6 +248,15 @@ export class Initiator {
     return this.#result as HandshakeResult;
   }
 
+  /**
+   * Wipes the secrets of a handshake that will not complete (timeout, closed
+   * socket); later calls throw DEAD. The result of a completed handshake is
+   * the caller's and stays untouched.
+   */
+  destroy(): void {
+    this.#steps.abandon();
+  }
+
   #wipe(): void {
     this.#ephemeralSecret.fill(0);
     this.#localSecret.fill(0);
@@ -310,6 +327,15 @@ export class Responder {
   result(): HandshakeResult {
     this.#steps.requireDone('Responder.result()');
     return this.#result as HandshakeResult;
+  }
+
+  /**
+   * Wipes the secrets of a handshake that will not complete (timeout, closed
+   * socket); later calls throw DEAD. The result of a completed handshake is
+   * the caller's and stays untouched.
+   */
+  destroy(): void {
+    this.#steps.abandon();
   }
 
   #wipe(): void {

@@ -59,7 +59,7 @@ test('keygen, then run until SIGTERM: ready, clean stop, exit 0, audit trail ver
   t.is(again.code, 1, 'an existing identity is never overwritten');
 
   const config = join(dir, 'config.json');
-  await writeFile(config, JSON.stringify({ dataDir: dir, board: 'x86-64-dev', status: { intervalMs: 100 } }));
+  await writeFile(config, JSON.stringify({ dataDir: dir, board: 'x86-64-dev', status: { intervalMs: 100 }, network: { listen: '127.0.0.1:0' } }));
   const run = await cli(['run', '--config', config], {
     onStdout: (chunk, kill) => {
       if (chunk.includes('"state":"ready"')) kill('SIGTERM');
@@ -86,11 +86,14 @@ test('run refuses a data dir without an identity, in one line, exit 1', async (t
   t.regex(r.stderr, /^edge-agent: identity: /);
 });
 
-test('demo --exit-when-ready starts every agent and exits 0', async (t) => {
+test('demo --exit-when-ready starts every agent, meshes them over secure channels and exits 0', async (t) => {
   const r = await cli(['demo', '--agents', '3', '--exit-when-ready'], { timeoutMs: 120_000 });
   t.is(r.code, 0, r.stderr);
-  t.regex(r.stdout, /all agents ready/);
-  for (const name of ['agent-1', 'agent-2', 'agent-3']) t.regex(r.stdout, new RegExp(`${name}\\s+[0-9a-f]{16}\\s+\\d+\\s+ready`));
+  t.regex(r.stdout, /all agents ready, each with 2 channels/);
+  for (const name of ['agent-1', 'agent-2', 'agent-3']) {
+    t.regex(r.stdout, new RegExp(`${name}\\s+[0-9a-f]{16}\\s+\\d+\\s+127\\.0\\.0\\.1:\\d+\\s+ready\\s+2\\s`));
+    t.regex(r.stdout, new RegExp(`${name}\\s+[0-9a-f]{16}\\s+\\d+\\s+127\\.0\\.0\\.1:\\d+\\s+exited \\(0\\)`));
+  }
   const dir = /data in (\S+)/.exec(r.stdout)?.[1];
   t.truthy(dir);
   await t.throwsAsync(readFile(join(dir!, 'agent-1', 'config.json')), undefined, 'the demo cleans up after itself');
