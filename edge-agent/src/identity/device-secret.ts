@@ -6,45 +6,36 @@
 import { randomBytes } from 'node:crypto';
 import { link, open, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { fsyncDir } from '../store/index.js';
+import { fsyncDir, readSmallFile } from '../store/index.js';
 import { KeystoreError } from './errors.js';
 
 const DEVICE_SECRET_LENGTH = 32;
 
-function isErrno(err: unknown, code: string): boolean {
-  return err instanceof Error && (err as NodeJS.ErrnoException).code === code;
-}
-
 /** The device secret at `path`, or undefined if there is none. Refuses it, like ssh, if group or others may access it. */
 export async function readDeviceSecret(path: string): Promise<Buffer | undefined> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return undefined;
-    throw err;
+  const secret = await readSmallFile(path, {
+    maxBytes: DEVICE_SECRET_LENGTH,
+    tooLarge: () => invalidLength(path),
+    inspect: (stat) => {
+      if (!stat.isFile()) throw new KeystoreError('DEVICE_SECRET_INVALID', `device secret ${path} is not a regular file`);
+      if ((stat.mode & 0o077) !== 0) {
+        const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
+        throw new KeystoreError(
+          'INSECURE_PERMISSIONS',
+          `device secret ${path} has mode ${mode}, so group or others can access it; run chmod 600 ${path}`,
+        );
+      }
+    },
+  });
+  if (secret !== undefined && secret.length !== DEVICE_SECRET_LENGTH) {
+    secret.fill(0);
+    throw invalidLength(path);
   }
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new KeystoreError('DEVICE_SECRET_INVALID', `device secret ${path} is not a regular file`);
-    if ((stat.mode & 0o077) !== 0) {
-      const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
-      throw new KeystoreError(
-        'INSECURE_PERMISSIONS',
-        `device secret ${path} has mode ${mode}, so group or others can access it; run chmod 600 ${path}`,
-      );
-    }
-    // One byte more than expected, to notice a file that is too long.
-    const secret = Buffer.alloc(DEVICE_SECRET_LENGTH + 1);
-    const { bytesRead } = await handle.read(secret, 0, secret.length, 0);
-    if (bytesRead !== DEVICE_SECRET_LENGTH) {
-      secret.fill(0);
-      throw new KeystoreError('DEVICE_SECRET_INVALID', `device secret ${path} must hold exactly ${DEVICE_SECRET_LENGTH} bytes`);
-    }
-    return secret.subarray(0, DEVICE_SECRET_LENGTH);
-  } finally {
-    await handle.close();
-  }
+  return secret;
+}
+
+function invalidLength(path: string): KeystoreError {
+  return new KeystoreError('DEVICE_SECRET_INVALID', `device secret ${path} must hold exactly ${DEVICE_SECRET_LENGTH} bytes`);
 }
 
 /**
@@ -69,7 +60,7 @@ export async function createDeviceSecret(path: string): Promise<Buffer> {
     await link(tmp, path);
   } catch (err) {
     secret.fill(0);
-    if (!isErrno(err, 'EEXIST')) throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     const existing = await readDeviceSecret(path);
     if (existing === undefined) throw err;
     return existing;

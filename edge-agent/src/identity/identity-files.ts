@@ -2,11 +2,11 @@
  * The board's identity on disk: the secret key sealed in the keystore under
  * "identity", the public part in `<dir>/identity.json` for anyone to read.
  */
-import { lstat, open } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../clock/index.js';
 import { SchemaError, int, object, refine, text } from '../schema/index.js';
-import { writeFileAtomic } from '../store/index.js';
+import { readSmallFile, writeFileAtomic } from '../store/index.js';
 import { IdentityError } from './errors.js';
 import { toHex } from './format.js';
 import { generateKeyPair, isValidPublicKey, peerIdOf, publicKeyOf } from './keys.js';
@@ -49,35 +49,20 @@ function requireDir(dir: unknown): string {
   return dir;
 }
 
-function isErrno(err: unknown, code: string): boolean {
-  return err instanceof Error && (err as NodeJS.ErrnoException).code === code;
-}
-
 /** Contents of `file` as text, or undefined if it does not exist. */
-async function readSmallFile(file: string): Promise<string | undefined> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return undefined;
-    throw err;
-  }
-  try {
-    const { size } = await handle.stat();
-    if (size > MAX_IDENTITY_FILE_BYTES) throw new IdentityError('CORRUPT', `${file} is ${size} bytes, too large for an identity file`);
-    const bytes = Buffer.alloc(size);
-    const { bytesRead } = await handle.read(bytes, 0, size, 0);
-    return bytes.subarray(0, bytesRead).toString('utf8');
-  } finally {
-    await handle.close();
-  }
+async function readSmallText(file: string): Promise<string | undefined> {
+  const bytes = await readSmallFile(file, {
+    maxBytes: MAX_IDENTITY_FILE_BYTES,
+    tooLarge: (size) => new IdentityError('CORRUPT', `${file} is ${size} bytes, too large for an identity file`),
+  });
+  return bytes?.toString('utf8');
 }
 
 async function refuseExisting(file: string): Promise<void> {
   try {
     await lstat(file);
   } catch (err) {
-    if (isErrno(err, 'ENOENT')) return;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
   throw new IdentityError('EXISTS', `an identity already exists at ${file}; refusing to replace it`);
@@ -137,7 +122,7 @@ export async function createIdentity(dir: string, opts: CreateIdentityOptions): 
 export async function loadIdentity(dir: string, opts: LoadIdentityOptions = {}): Promise<LocalIdentity> {
   requireDir(dir);
   const file = join(dir, IDENTITY_FILE);
-  const json = await readSmallFile(file);
+  const json = await readSmallText(file);
   if (json === undefined) throw new IdentityError('NOT_FOUND', `there is no identity at ${file}`);
   let record;
   try {

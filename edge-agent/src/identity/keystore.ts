@@ -3,9 +3,9 @@
  * (format in keystore-format.ts), sealed under scrypt(device secret ‖ passphrase)
  * and rewritten atomically, with a fresh salt and nonce, on every change.
  */
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../store/index.js';
+import { readSmallFile, writeFileAtomic } from '../store/index.js';
 import { decodeBounded, encodeCanonical } from '../wire/index.js';
 import { createDeviceSecret, readDeviceSecret } from './device-secret.js';
 import { KeystoreError } from './errors.js';
@@ -51,28 +51,12 @@ function requireName(name: unknown): string {
   return name;
 }
 
-function isErrno(err: unknown, code: string): boolean {
-  return err instanceof Error && (err as NodeJS.ErrnoException).code === code;
-}
-
 /** The file's bytes, or undefined if it does not exist; refuses files larger than any keystore. */
-async function readKeystoreFile(path: string): Promise<Buffer | undefined> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return undefined;
-    throw err;
-  }
-  try {
-    const { size } = await handle.stat();
-    if (size > MAX_FILE_LENGTH) throw new KeystoreError('TOO_LARGE', `keystore ${path} is ${size} bytes, more than any keystore (${MAX_FILE_LENGTH})`);
-    const bytes = Buffer.alloc(size);
-    const { bytesRead } = await handle.read(bytes, 0, size, 0);
-    return bytes.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
+function readKeystoreFile(path: string): Promise<Buffer | undefined> {
+  return readSmallFile(path, {
+    maxBytes: MAX_FILE_LENGTH,
+    tooLarge: (size) => new KeystoreError('TOO_LARGE', `keystore ${path} is ${size} bytes, more than any keystore (${MAX_FILE_LENGTH})`),
+  });
 }
 
 /** Authenticated plaintext → name → secret, each secret a fresh copy; wipes what the decoder produced. */

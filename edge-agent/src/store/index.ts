@@ -5,3 +5,4 @@ export type { RecoveryReport, DroppedTail } from './recover.js';
 export type { RecordFault } from './scan.js';
 export { LogError, type LogErrorCode, type LogErrorDetails } from './errors.js';
 export { DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_LIMIT } from './format.js';
+export { readSmallFile, type SmallFileOptions } from './small-file.js';
