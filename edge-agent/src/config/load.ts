@@ -1,5 +1,5 @@
-import { open, type FileHandle } from 'node:fs/promises';
 import { deepFreeze, SchemaError } from '../schema/index.js';
+import { readSmallFile } from '../store/index.js';
 import { ConfigError } from './errors.js';
 import { locateJsonError } from './json-error.js';
 import { configSchema, type AgentConfig } from './schema.js';
@@ -38,7 +38,7 @@ export async function loadConfig(path: string): Promise<AgentConfig> {
   if (typeof path !== 'string' || path === '') {
     throw new ConfigError('BAD_ARGUMENT', 'loadConfig: path must be a non-empty string.');
   }
-  const bytes = await readSmallFile(path);
+  const bytes = await readConfigBytes(path);
   let textValue: string;
   try {
     // fatal: a config with broken UTF-8 is damaged, not something to guess at. The BOM some editors add is dropped.
@@ -59,38 +59,27 @@ export async function loadConfig(path: string): Promise<AgentConfig> {
   return parseConfig(value, path);
 }
 
-async function readSmallFile(path: string): Promise<Uint8Array> {
-  let handle: FileHandle;
+async function readConfigBytes(path: string): Promise<Uint8Array> {
+  let bytes: Uint8Array | undefined;
   try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    throw fileError(path, err);
-  }
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) {
-      const got = stat.isDirectory() ? 'a directory' : 'a device, socket or pipe';
-      throw new ConfigError('UNREADABLE', `${path}: expected a regular file, got ${got}`);
-    }
-    if (stat.size > MAX_CONFIG_BYTES) {
-      throw new ConfigError('TOO_LARGE', `${path}: expected at most ${MAX_CONFIG_BYTES} bytes, got ${stat.size}`);
-    }
-    const bytes = await handle.readFile();
-    // The file may have grown between stat and read.
-    if (bytes.length > MAX_CONFIG_BYTES) {
-      throw new ConfigError('TOO_LARGE', `${path}: expected at most ${MAX_CONFIG_BYTES} bytes, got ${bytes.length}`);
-    }
-    return bytes;
+    bytes = await readSmallFile(path, {
+      maxBytes: MAX_CONFIG_BYTES,
+      tooLarge: (size) => new ConfigError('TOO_LARGE', `${path}: expected at most ${MAX_CONFIG_BYTES} bytes, got ${size}`),
+      inspect: (stat) => {
+        if (stat.isFile()) return;
+        const got = stat.isDirectory() ? 'a directory' : 'a device, socket or pipe';
+        throw new ConfigError('UNREADABLE', `${path}: expected a regular file, got ${got}`);
+      },
+    });
   } catch (err) {
     throw err instanceof ConfigError ? err : fileError(path, err);
-  } finally {
-    await handle.close();
   }
+  if (bytes === undefined) throw new ConfigError('NOT_FOUND', `${path}: no such file; expected the node's JSON config there`);
+  return bytes;
 }
 
 function fileError(path: string, err: unknown): ConfigError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') return new ConfigError('NOT_FOUND', `${path}: no such file; expected the node's JSON config there`, { cause: err });
   const reason = code ?? (err instanceof Error ? err.message : String(err));
   return new ConfigError('UNREADABLE', `${path}: the file cannot be read (${reason})`, { cause: err });
 }
