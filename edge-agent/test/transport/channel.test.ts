@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import test from 'ava';
+import { ManualClock } from '../../src/clock/index.js';
 import { generateKeyPair, peerIdOf } from '../../src/identity/index.js';
 import { TransportError, dial, type Channel, type CloseReason } from '../../src/transport/index.js';
 import { address, channelServer, closedByOther, LOCAL, rawConnect, rawHandshake, sleep, unlimited } from './net-helpers.js';
@@ -106,14 +107,29 @@ test('idle timeout closes a channel whose peer sends nothing; keepalive pings ke
   t.is((await channel.closed).reason, 'IDLE_TIMEOUT');
   await closedByOther(raw.socket);
 
-  // Generous margins: the pings must beat the idle timer even on a loaded machine.
-  const lively = await channelServer({ idleTimeoutMs: 1500, keepaliveMs: 100 });
+  // Time is virtual here and moves only in this loop, which stalls together with the
+  // sockets, so a loaded machine can slow this part down but not fail it: 30 steps of
+  // one keepalive period (twice the idle timeout of application silence), each followed
+  // by a moment of real time for the ping and pong it causes to cross loopback.
+  const clock = new ManualClock(Date.now());
+  const options = { idleTimeoutMs: 1500, keepaliveMs: 100, clock };
+  const lively = await channelServer(options);
   t.teardown(lively.close);
-  const a = await dial(address(lively.keys, lively.port), { secretKey: generateKeyPair().secretKey, idleTimeoutMs: 1500, keepaliveMs: 100 });
+  const a = await dial(address(lively.keys, lively.port), { secretKey: generateKeyPair().secretKey, ...options });
   const b = await lively.channels[0]!;
-  await sleep(3200); // two idle timeouts of silence from the application
+  for (let step = 0; step < 30; step++) {
+    clock.advance(100);
+    await sleep(20);
+  }
   t.true(a.isOpen && b.isOpen);
   a.close();
+
+  // The same channel without keepalive (pings far apart) dies of silence on the same virtual clock.
+  const quiet = await channelServer({ idleTimeoutMs: 1500, keepaliveMs: 60_000, clock });
+  t.teardown(quiet.close);
+  const c = await dial(address(quiet.keys, quiet.port), { secretKey: generateKeyPair().secretKey, idleTimeoutMs: 1500, keepaliveMs: 60_000, clock });
+  clock.advance(1600);
+  t.is((await c.closed).reason, 'IDLE_TIMEOUT');
 });
 
 test('after the handshake not one plaintext byte reaches the wire', async (t) => {
