@@ -4,29 +4,7 @@
  */
 import { TransportError, type TransportErrorCode } from './errors.js';
 
-export type CloseReason = Extract<
-  TransportErrorCode,
-  | 'BAD_MAC'
-  | 'BAD_VERSION'
-  | 'BAD_KEY'
-  | 'UNEXPECTED_ACT'
-  | 'WRONG_KEY'
-  | 'HANDSHAKE_TIMEOUT'
-  | 'IDLE_TIMEOUT'
-  | 'TOO_LARGE'
-  | 'RATE_LIMIT'
-  | 'PROTOCOL'
-  | 'CLOSED_BY_PEER'
-  | 'TRUNCATED'
-  | 'SOCKET_ERROR'
-  | 'CONNECT_FAILED'
-  | 'DUPLICATE'
-  | 'CAPACITY'
-  | 'SELF'
-  | 'LOCAL'
->;
-
-const REASONS: ReadonlySet<string> = new Set<CloseReason>([
+const CLOSE_REASONS = [
   'BAD_MAC',
   'BAD_VERSION',
   'BAD_KEY',
@@ -45,7 +23,12 @@ const REASONS: ReadonlySet<string> = new Set<CloseReason>([
   'CAPACITY',
   'SELF',
   'LOCAL',
-]);
+] as const satisfies readonly TransportErrorCode[];
+
+/** The error codes that end a connection (the others are refusals of a call, like CLOSED). */
+export type CloseReason = (typeof CLOSE_REASONS)[number];
+
+const REASONS: ReadonlySet<string> = new Set<string>(CLOSE_REASONS);
 
 /** Ends that happen in a healthy fleet; the others point at a broken or hostile peer. */
 const ROUTINE: ReadonlySet<CloseReason> = new Set<CloseReason>(['CLOSED_BY_PEER', 'DUPLICATE', 'LOCAL', 'CONNECT_FAILED']);
