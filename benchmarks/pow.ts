@@ -10,7 +10,7 @@ import {
   expectedPowSeconds,
   measureHashRate,
 } from '../edge-agent/src/identity/index.js';
-import { round } from './lib/measure.js';
+import { median, round } from './lib/measure.js';
 import type { BenchResult } from './run.js';
 
 const ROUNDS = 7;
@@ -35,11 +35,6 @@ function freshCreateHashRate(ms: number): number {
   return attempts / ((now - start) / 1000);
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 export default async function pow(): Promise<BenchResult> {
   measureHashRate(ROUND_MS / 3); // warm up the JIT

@@ -9,7 +9,7 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppendLog } from '../edge-agent/src/store/index.js';
-import { round } from './lib/measure.js';
+import { concurrentRate, median, round } from './lib/measure.js';
 
 const CONCURRENCY = 64;
 const PAYLOAD_BYTES = 256; // about one audit entry
@@ -41,28 +41,12 @@ async function roundRate(dir: string, target: Target, callers: number, n: number
   const path = join(dir, `round-${n}`);
   const { append, close } = await target(path);
   const payload = new Uint8Array(PAYLOAD_BYTES).fill(n & 0xff);
-  let done = 0;
-  const start = performance.now();
-  const deadline = start + ROUND_MS;
-  await Promise.all(
-    Array.from({ length: callers }, async () => {
-      while (performance.now() < deadline) {
-        await append(payload);
-        done += 1;
-      }
-    }),
-  );
-  const seconds = (performance.now() - start) / 1000;
+  const rate = await concurrentRate(callers, ROUND_MS, () => append(payload));
   await close();
   await rm(path);
-  return done / seconds;
+  return rate;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 export default async function storeBench(): Promise<Record<string, number>> {
   const dir = await mkdtemp(join(tmpdir(), 'edge-bench-store-'));

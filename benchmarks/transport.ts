@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { generateKeyPair, toHex } from '../edge-agent/src/identity/index.js';
 import { accept, dial, initiator, responder, type Channel } from '../edge-agent/src/transport/index.js';
 import type { BenchResult } from './run.js';
-import { compareOpsPerSec, round } from './lib/measure.js';
+import { compareOpsPerSec, concurrentRate, median, round } from './lib/measure.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -28,11 +28,6 @@ const unlimited = { rateLimit: { messagesPerSec: Infinity, bytesPerSec: Infinity
 /** A one-byte message ends a round; data messages are never that small. */
 const END_OF_ROUND = 1;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
 
 /** Child: accepts one channel, times each round from its first message to the end marker, reports back. */
 async function receiver(): Promise<void> {
@@ -169,19 +164,10 @@ async function tcpHandshakes(ms: number, concurrency: number): Promise<number> {
   });
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   const address = `${toHex(server.publicKey)}@127.0.0.1:${(listener.address() as AddressInfo).port}`;
-  let done = 0;
-  const start = performance.now();
-  const end = start + ms;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        const channel = await dial(address, { secretKey: client.secretKey });
-        channel.close();
-        done += 1;
-      }
-    }),
-  );
-  const rate = done / ((performance.now() - start) / 1000);
+  const rate = await concurrentRate(concurrency, ms, async () => {
+    const channel = await dial(address, { secretKey: client.secretKey });
+    channel.close();
+  });
   await new Promise<void>((resolve) => listener.close(() => resolve()));
   return rate;
 }

@@ -21,7 +21,7 @@ function roundOps(fn: () => unknown, roundMs: number): number {
   return ops / (Number(elapsed) / 1e9);
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
@@ -42,4 +42,23 @@ export function compareOpsPerSec<K extends string>(candidates: Record<K, () => u
 export function round(x: number, digits = 3): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
+}
+
+/**
+ * Operations per second of `concurrency` loops that each run `op` back to back until
+ * `ms` have passed: the form for asynchronous work (appends, dials) where callers overlap.
+ */
+export async function concurrentRate(concurrency: number, ms: number, op: () => Promise<unknown>): Promise<number> {
+  let done = 0;
+  const start = performance.now();
+  const end = start + ms;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        await op();
+        done += 1;
+      }
+    }),
+  );
+  return done / ((performance.now() - start) / 1000);
 }
