@@ -3,8 +3,9 @@
  * a socket and learn the peer's key from act three. Both end in a Channel.
  */
 import { connect, type Socket } from 'node:net';
-import { ConfigError, parsePeerAddress, type PeerAddress } from '../config/index.js';
-import { isValidPublicKey, peerIdOf, publicKeyOf } from '../identity/index.js';
+import type { PeerAddress } from '../config/index.js';
+import { peerAddress } from './address.js';
+import { peerIdOf, publicKeyOf } from '../identity/index.js';
 import { Channel } from './channel.js';
 import { TransportError } from './errors.js';
 import { initiator, responder, type HandshakeResult } from './handshake.js';
@@ -33,32 +34,6 @@ function sameKey(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.compare(a, b) === 0;
 }
 
-/** Accepts "<66 hex>@host:port" or an already parsed address. */
-export function peerAddress(value: unknown): PeerAddress {
-  if (typeof value === 'string') {
-    try {
-      return parsePeerAddress(value);
-    } catch (err) {
-      if (err instanceof ConfigError) throw new TransportError('BAD_ARGUMENT', err.message);
-      throw err;
-    }
-  }
-  const a = value as Partial<PeerAddress> | null;
-  if (
-    typeof a !== 'object' ||
-    a === null ||
-    !isValidPublicKey(a.publicKey) ||
-    typeof a.host !== 'string' ||
-    a.host.length === 0 ||
-    typeof a.port !== 'number' ||
-    !Number.isInteger(a.port) ||
-    a.port < 1 ||
-    a.port > 65535
-  ) {
-    throw new TransportError('BAD_ARGUMENT', 'A peer address is "<66-hex public key>@host:port" or { publicKey, host, port }.');
-  }
-  return { publicKey: Uint8Array.from(a.publicKey), host: a.host, port: a.port };
-}
 
 /** Opens the channel and wipes the session keys the handshake handed over (the session holds copies). */
 function channelFrom(socket: Socket, outcome: HandshakeOutcome, dialled: boolean, options: ResolvedChannelOptions): Channel {

@@ -5,11 +5,12 @@
  * connection never disturbs another.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { parseHostPort, ConfigError, type HostPort, type PeerAddress } from '../config/index.js';
+import type { HostPort, PeerAddress } from '../config/index.js';
+import { hostPort, peerAddress } from './address.js';
 import { peerIdOf, shortId, toHex } from '../identity/index.js';
 import { resolveBackoff, type BackoffOptions } from './backoff.js';
 import type { Channel, CloseInfo } from './channel.js';
-import { acceptWith, localKeys, peerAddress, startDial, type LocalKeys } from './connection.js';
+import { acceptWith, localKeys, startDial, type LocalKeys } from './connection.js';
 import { TransportError } from './errors.js';
 import { integerOption, resolveChannelOptions, type ChannelOptions, type ResolvedChannelOptions } from './options.js';
 import { logSink, messageOf, type LogSink } from './log.js';
@@ -319,20 +320,4 @@ export class ConnectionManager {
   #requireOpen(): void {
     if (this.#closed) throw new TransportError('CLOSED', 'The connection manager is closed.');
   }
-}
-
-function hostPort(value: unknown): HostPort {
-  if (typeof value === 'string') {
-    try {
-      return parseHostPort(value);
-    } catch (err) {
-      if (err instanceof ConfigError) throw new TransportError('BAD_ARGUMENT', err.message);
-      throw err;
-    }
-  }
-  const a = value as Partial<HostPort> | null;
-  if (typeof a !== 'object' || a === null || typeof a.host !== 'string' || !Number.isInteger(a.port) || (a.port as number) < 0 || (a.port as number) > 65535) {
-    throw new TransportError('BAD_ARGUMENT', 'A listen address is "host:port" or { host, port }.');
-  }
-  return { host: a.host, port: a.port as number };
 }
