@@ -10,6 +10,9 @@
  *   (createCipheriv/update/final/getAuthTag per message): ratioToRawAead*.
  *   receiverCpuRatioToRawAead* compares bytes per second of CPU time instead
  *   (receiver vs raw), which a loaded machine distorts far less.
+ * - pipeMibPerSec* / pipeRatioToRawAead*: the ceiling of any two-process
+ *   stream over node:crypto here (lib/aead-pipe.ts: the same payloads, AEAD
+ *   and TCP only), in the same alternating rounds; ratioToPipe*: ours over it.
  * Run as `node --import tsx benchmarks/transport.ts receiver` it is the child.
  */
 import { spawn } from 'node:child_process';
@@ -21,10 +24,13 @@ import { generateKeyPair, toHex } from '../edge-agent/src/identity/index.js';
 import { accept, dial, initiator, responder, type Channel } from '../edge-agent/src/transport/index.js';
 import type { BenchResult } from './run.js';
 import { compareOpsPerSec, concurrentRate, median, round } from './lib/measure.js';
+import { PipeSender, servePipe } from './lib/aead-pipe.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const unlimited = { rateLimit: { messagesPerSec: Infinity, bytesPerSec: Infinity } };
+/** The channel's default send bound; the pipe uses the same. */
+const HIGH_WATER_MARK = MiB;
+const unlimited = { rateLimit: { messagesPerSec: Infinity, bytesPerSec: Infinity }, highWaterMark: HIGH_WATER_MARK };
 /** A one-byte message ends a round; data messages are never that small. */
 const END_OF_ROUND = 1;
 
@@ -39,9 +45,10 @@ async function receiver(): Promise<void> {
       process.exit(1);
     });
   });
+  const pipePort = await servePipe();
   server.listen(0, '127.0.0.1', () => {
     const { port } = server.address() as AddressInfo;
-    process.stdout.write(`${JSON.stringify({ port, publicKey: toHex(keys.publicKey) })}\n`);
+    process.stdout.write(`${JSON.stringify({ port, pipePort, publicKey: toHex(keys.publicKey) })}\n`);
   });
 }
 
@@ -70,7 +77,7 @@ async function serve(channel: Channel): Promise<void> {
   process.exit(0);
 }
 
-function startReceiver(): Promise<{ port: number; publicKey: string; stop: () => void }> {
+function startReceiver(): Promise<{ port: number; pipePort: number; publicKey: string; stop: () => void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'receiver'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -78,8 +85,8 @@ function startReceiver(): Promise<{ port: number; publicKey: string; stop: () =>
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`transport bench: the receiver exited early (${String(code)})`)));
     createInterface({ input: child.stdout }).once('line', (line) => {
-      const { port, publicKey } = JSON.parse(line) as { port: number; publicKey: string };
-      resolve({ port, publicKey, stop: () => child.kill() });
+      const { port, pipePort, publicKey } = JSON.parse(line) as { port: number; pipePort: number; publicKey: string };
+      resolve({ port, pipePort, publicKey, stop: () => child.kill() });
     });
   });
 }
@@ -135,21 +142,53 @@ function rawAead(size: number, ms: number): Round {
   return { wall: mib / (elapsed / 1000), cpu: mib / ((used.user + used.system) / 1e6) };
 }
 
-async function throughput(channel: Channel, size: number, rounds: number): Promise<{ ours: number; raw: number; ratio: number; cpuRatio: number }> {
+/** The pipe's round, in the same units as ours. */
+async function pipeRound(pipe: PipeSender, size: number, ms: number): Promise<Round> {
+  const { bytes, ms: elapsed, cpuMs } = await pipe.round(size, ms, HIGH_WATER_MARK);
+  return { wall: bytes / MiB / (elapsed / 1000), cpu: bytes / MiB / (cpuMs / 1000) };
+}
+
+interface Throughput {
+  readonly ours: number;
+  readonly raw: number;
+  readonly pipe: number;
+  readonly ratio: number;
+  readonly cpuRatio: number;
+  readonly pipeRatio: number;
+  readonly ratioToPipe: number;
+}
+
+async function throughput(channel: Channel, pipe: PipeSender, size: number, rounds: number): Promise<Throughput> {
   await sendRound(channel, size, 300); // warm-up: JIT, TCP windows
+  await pipeRound(pipe, size, 300);
   const ours: number[] = [];
   const raw: number[] = [];
+  const piped: number[] = [];
   const ratios: number[] = [];
   const cpuRatios: number[] = [];
+  const pipeRatios: number[] = [];
+  const toPipe: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const a = rawAead(size, 400);
     const b = await sendRound(channel, size, 1500);
+    const c = await pipeRound(pipe, size, 1500);
     raw.push(a.wall);
     ours.push(b.wall);
+    piped.push(c.wall);
     ratios.push(b.wall / a.wall);
     cpuRatios.push(b.cpu / a.cpu);
+    pipeRatios.push(c.wall / a.wall);
+    toPipe.push(b.wall / c.wall);
   }
-  return { ours: median(ours), raw: median(raw), ratio: median(ratios), cpuRatio: median(cpuRatios) };
+  return {
+    ours: median(ours),
+    raw: median(raw),
+    pipe: median(piped),
+    ratio: median(ratios),
+    cpuRatio: median(cpuRatios),
+    pipeRatio: median(pipeRatios),
+    ratioToPipe: median(toPipe),
+  };
 }
 
 /** TCP dial + handshake + channel, `concurrency` at a time, for `ms`: handshakes per second. */
@@ -189,9 +228,10 @@ export default async function (): Promise<BenchResult> {
   const peer = await startReceiver();
   const client = generateKeyPair();
   const channel = await dial(`${peer.publicKey}@127.0.0.1:${peer.port}`, { secretKey: client.secretKey, ...unlimited });
+  const pipe = await PipeSender.connect(peer.pipePort);
   try {
-    const big = await throughput(channel, 64 * KiB, 5);
-    const small = await throughput(channel, KiB, 5);
+    const big = await throughput(channel, pipe, 64 * KiB, 5);
+    const small = await throughput(channel, pipe, KiB, 5);
     return {
       handshakesPerSec: round(handshakesPerSec, 0),
       handshakesMeasure: 'TCP dial + handshake + channel on loopback, both ends in one process, 4 at a time',
@@ -200,13 +240,20 @@ export default async function (): Promise<BenchResult> {
       rawAeadMibPerSec64k: round(big.raw, 1),
       ratioToRawAead64k: round(big.ratio, 3),
       receiverCpuRatioToRawAead64k: round(big.cpuRatio, 3),
+      pipeMibPerSec64k: round(big.pipe, 1),
+      pipeRatioToRawAead64k: round(big.pipeRatio, 3),
+      ratioToPipe64k: round(big.ratioToPipe, 3),
       mibPerSec1k: round(small.ours, 1),
       rawAeadMibPerSec1k: round(small.raw, 1),
       ratioToRawAead1k: round(small.ratio, 3),
       receiverCpuRatioToRawAead1k: round(small.cpuRatio, 3),
+      pipeMibPerSec1k: round(small.pipe, 1),
+      pipeRatioToRawAead1k: round(small.pipeRatio, 3),
+      ratioToPipe1k: round(small.ratioToPipe, 3),
     };
   } finally {
     channel.close();
+    pipe.close();
     peer.stop();
   }
 }
