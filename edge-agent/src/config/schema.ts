@@ -5,6 +5,7 @@
  */
 import {
   array,
+  bool,
   int,
   object,
   oneOf,
@@ -24,6 +25,8 @@ export const DEFAULT_PORT = 7450;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const BROKER_URL = /^mqtts?:\/\/[^\s/]+(:[0-9]{1,5})?\/?$/;
+const KEY_HEX = /^(?:[0-9a-f]{64}|[0-9a-f]{66})$/;
 
 /** A nested object that may be left out entirely; its default is whatever its own defaults add up to. */
 function section<T>(inner: Schema<T>): Schema<T> {
@@ -54,6 +57,33 @@ export const configSchema = object({
   ),
   shutdownTimeoutMs: withDefault(int({ min: 100, max: 120_000 }), 10_000),
   status: section(object({ intervalMs: withDefault(int({ min: 100, max: 600_000 }), 2000) })),
+  telemetry: section(
+    object({
+      // Absent: the agent runs without MQTT (no telemetry, no remote commands).
+      broker: optional(text({ pattern: BROKER_URL, hint: 'mqtt://host:port or mqtts://host:port' })),
+      format: withDefault(oneOf(['cbor', 'json'] as const), 'cbor'),
+      intervalMs: withDefault(int({ min: 1000, max: 3_600_000 }), 10_000),
+      keepaliveSec: withDefault(int({ min: 2, max: 3600 }), 30),
+      tls: optional(object({ caFile: optional(absolutePath), certFile: optional(absolutePath), keyFile: optional(absolutePath) })),
+      queue: section(
+        object({
+          maxEntries: withDefault(int({ min: 16, max: 1_000_000 }), 10_000),
+          maxBytes: withDefault(int({ min: 64 * 1024, max: 1024 * 1024 * 1024 }), 8 * 1024 * 1024),
+        }),
+      ),
+    }),
+  ),
+  // Keys whose signed commands this agent obeys: secp256k1 (33 bytes, `edge-agent keygen`) or Ed25519 (32 bytes).
+  operators: withDefault(array(object({ name: text({ pattern: NAME, hint: 'an operator name' }), publicKey: text({ pattern: KEY_HEX, hint: '66 or 64 hex digits' }) }), { max: 64 }), []),
+  liveness: section(
+    object({
+      // Every agent answers challenges; this says whether it also sends them.
+      challenge: withDefault(bool(), true),
+      intervalMs: withDefault(int({ min: 100, max: 3_600_000 }), 10_000),
+      deadlineMs: withDefault(int({ min: 10, max: 600_000 }), 5000),
+      missesOffline: withDefault(int({ min: 1, max: 1000 }), 3),
+    }),
+  ),
 });
 
 export type AgentConfig = DeepReadonly<Infer<typeof configSchema>>;

@@ -29,6 +29,9 @@ test('an empty object gives every default', (t) => {
     network: { listen: `127.0.0.1:${DEFAULT_PORT}`, bootstrap: [] },
     shutdownTimeoutMs: 10000,
     status: { intervalMs: 2000 },
+    telemetry: { format: 'cbor', intervalMs: 10000, keepaliveSec: 30, queue: { maxEntries: 10000, maxBytes: 8 * 1024 * 1024 } },
+    operators: [],
+    liveness: { challenge: true, intervalMs: 10000, deadlineMs: 5000, missesOffline: 3 },
   });
   t.is(DEFAULT_PORT, 7450);
   t.deepEqual(defaultConfig(), parseConfig({}));
@@ -45,6 +48,16 @@ test('a full config is kept as written', (t) => {
     network: { listen: '[::]:7450', bootstrap: [`${KEY}@10.0.0.2:7450`, `${KEY}@[fe80::1]:7451`, `${KEY}@seed.example.org:1`] },
     shutdownTimeoutMs: 100,
     status: { intervalMs: 600000 },
+    telemetry: {
+      broker: 'mqtts://broker.example.org:8883',
+      format: 'json',
+      intervalMs: 60000,
+      keepaliveSec: 10,
+      tls: { caFile: '/etc/edge-agent/ca.pem', certFile: '/etc/edge-agent/client.pem', keyFile: '/etc/edge-agent/client.key' },
+      queue: { maxEntries: 100, maxBytes: 65536 },
+    },
+    operators: [{ name: 'alice', publicKey: KEY }],
+    liveness: { challenge: false, intervalMs: 1000, deadlineMs: 500, missesOffline: 5 },
   };
   t.deepEqual(parseConfig(JSON.parse(JSON.stringify(full))), full);
 });
