@@ -24,7 +24,7 @@ export type { CloseReason } from './reasons.js';
 export { FRAGMENT_SIZE } from './fragments.js';
 export { DEFAULT_RATE_LIMIT } from './rate-limit.js';
 export type { RateLimit } from './rate-limit.js';
-export type { BackoffOptions } from './backoff.js';
+export { Backoff, DEFAULT_BACKOFF, resolveBackoff, type BackoffOptions } from './backoff.js';
 export type { ChannelOptions } from './options.js';
 export type { Channel, CloseInfo } from './channel.js';
 export { accept, dial } from './connection.js';
