@@ -1,0 +1,29 @@
+/**
+ * The commands an agent understands, and the arguments each one takes: one table, so a
+ * new command is one line here (and its handler in the agent, which dispatches).
+ */
+import { LOG_LEVELS } from '../config/index.js';
+import { int, object, oneOf, optional, text, type Infer, type Schema } from '../schema/index.js';
+
+export const COMMAND_NAMES = ['ping', 'report-now', 'set-log-level', 'enter-maintenance', 'leave-maintenance', 'restart'] as const;
+export type CommandName = (typeof COMMAND_NAMES)[number];
+
+/** Longest maintenance reason, in characters. */
+export const MAX_MAINTENANCE_REASON = 200;
+/** Longest delay a restart may ask for. */
+export const MAX_RESTART_DELAY_MS = 60_000;
+
+export const COMMAND_ARGS = {
+  ping: object({}),
+  'report-now': object({}),
+  'set-log-level': object({ level: oneOf(LOG_LEVELS) }),
+  'enter-maintenance': object({ reason: optional(text({ max: MAX_MAINTENANCE_REASON })) }),
+  'leave-maintenance': object({}),
+  restart: object({ delayMs: optional(int({ min: 0, max: MAX_RESTART_DELAY_MS })) }),
+} as const satisfies Record<CommandName, Schema<unknown>>;
+
+export type CommandArgs<N extends CommandName> = Infer<(typeof COMMAND_ARGS)[N]>;
+
+export function isCommandName(value: unknown): value is CommandName {
+  return COMMAND_NAMES.includes(value as CommandName);
+}
