@@ -1,16 +1,27 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AuditTrail } from '../audit/index.js';
 import { detectBoard, type BoardProfile } from '../board/index.js';
 import { systemClock, type Clock } from '../clock/index.js';
+import { CommandVerifier, ReplayGuard, parseOperatorKey } from '../commands/index.js';
 import type { AgentConfig } from '../config/index.js';
 import { loadIdentity, shortId, toHex, type LocalIdentity } from '../identity/index.js';
-import { ConnectionManager } from '../transport/index.js';
+import { LivenessChallenger, registerLivenessResponder, withLivenessMessages, type PeerStats } from '../liveness/index.js';
+import { MetricsRegistry } from '../metrics/index.js';
+import { Orchestrator, type OrchestratorState } from '../orchestrator/index.js';
+import { DurableQueue } from '../store/index.js';
+import { BoardSampler, TelemetryService, type LinkTls } from '../telemetry/index.js';
+import { ConnectionManager, Messenger } from '../transport/index.js';
+import { coreMessages } from '../wire/index.js';
+import { CommandDesk } from './command-desk.js';
 import { Lifecycle, type AgentState, type Service, type StopReport } from './lifecycle.js';
 
 export interface AgentStatus {
+  /** The process lifecycle: created, starting, ready, stopping, stopped, failed. */
   readonly state: AgentState;
+  /** The orchestrator's state: what the agent is in the fleet. */
+  readonly orchestrator: OrchestratorState | null;
   readonly pid: number;
   readonly fleet: string;
   readonly peerId: string | null;
@@ -19,12 +30,16 @@ export interface AgentStatus {
   readonly listen: string | null;
   /** Open channels to other agents. */
   readonly channels: number;
+  /** Whether the MQTT broker is connected (null: no broker configured). */
+  readonly mqtt: boolean | null;
   readonly uptimeMs: number;
 }
 
 export interface AgentDeps {
   readonly log: Logger;
   readonly clock?: Clock;
+  /** Called when a restart command asks the process to exit and be started again (by systemd). */
+  readonly onRestart?: () => void;
 }
 
 /** The secret that, with the device secret, unlocks the keystore; absent means the device secret alone. */
@@ -48,10 +63,15 @@ export class Agent {
   private readonly lifecycle: Lifecycle;
   private readonly clock: Clock;
   private readonly startedAt: number;
+  readonly metrics = new MetricsRegistry();
   private identity: LocalIdentity | undefined;
   private profile: BoardProfile | undefined;
   private audit: AuditTrail | undefined;
+  private orchestrator: Orchestrator | undefined;
   private transport: ConnectionManager | undefined;
+  private messenger: Messenger | undefined;
+  private challenger: LivenessChallenger | undefined;
+  private telemetry: TelemetryService | undefined;
   private listening: string | null = null;
 
   constructor(
@@ -62,6 +82,11 @@ export class Agent {
     this.startedAt = this.clock.now();
     this.lifecycle = new Lifecycle(this.services());
     this.lifecycle.onState((state) => deps.log.info({ event: 'state', ...this.status(), state }, `agent ${state}`));
+    this.metrics.register('agent', () => ({
+      state: this.orchestrator?.state ?? null,
+      lifecycle: this.lifecycle.state,
+      uptimeMs: this.clock.now() - this.startedAt,
+    }));
   }
 
   private services(): Service[] {
@@ -103,35 +128,156 @@ export class Agent {
           await this.audit.close();
         },
       },
+      {
+        name: 'orchestrator',
+        start: async () => {
+          const audit = this.audit!;
+          this.orchestrator = new Orchestrator({ clock: this.clock, audit: (kind, data) => audit.append(kind, data), log: deps.log });
+          this.orchestrator.onTransition((t) => deps.log.info({ event: 'transition', ...t }, `orchestrator ${t.from} -> ${t.to}`));
+        },
+        stop: async () => {},
+      },
       this.transportService(),
+      this.telemetryService(),
       this.statusReporter(),
     ];
   }
 
-  /** Secure channels (BOLT 8 over TCP): listen, dial the bootstrap peers, keep one channel per peer. */
+  /** Secure channels (BOLT 8 over TCP): listen, dial the bootstrap peers, keep one channel per peer; liveness on top. */
   private transportService(): Service {
     const { config, deps } = this;
+    let responder: { close(): void } | undefined;
     return {
       name: 'transport',
       start: async () => {
-        const secretKey = this.identity!.secretKeyCopy();
+        const identity = this.identity!;
+        const secretKey = identity.secretKeyCopy();
         try {
           this.transport = new ConnectionManager({ secretKey, logger: deps.log });
+          this.messenger = new Messenger({ manager: this.transport, registry: withLivenessMessages(coreMessages), clock: this.clock, logger: deps.log });
+          responder = registerLivenessResponder(this.messenger, { secretKey, peerId: identity.peerId, clock: this.clock });
         } finally {
-          secretKey.fill(0); // the manager keeps its own copy and wipes it on close
+          secretKey.fill(0); // each keeps its own copy and wipes it on close
         }
         const manager = this.transport;
         const report = (event: 'open' | 'closed', peer: string, reason?: string): void =>
           deps.log.info({ event: 'channel', channel: event, peer, reason, channels: manager.channels().length }, `channel ${event} ${peer.slice(0, 8)}`);
         manager.onOpen((channel) => report('open', toHex(channel.remotePeerId)));
         manager.onClose((closed) => report('closed', closed.peer, closed.info.reason));
+        this.metrics.register('transport', () => ({ channels: manager.channels().length }));
+        if (config.liveness.challenge) {
+          const { intervalMs, deadlineMs, missesOffline } = config.liveness;
+          this.challenger = new LivenessChallenger({
+            messenger: this.messenger,
+            manager,
+            clock: this.clock,
+            intervalMs,
+            deadlineMs,
+            missesOffline,
+            logger: deps.log,
+            onChange: (change) => void this.telemetry?.event('liveness.change', { ...change }).catch(() => {}),
+          });
+          this.metrics.register('liveness', () => livenessFigures(this.challenger?.stats() ?? {}));
+        }
         const bound = await manager.listen(config.network.listen);
         this.listening = bound.host.includes(':') ? `[${bound.host}]:${bound.port}` : `${bound.host}:${bound.port}`;
         deps.log.info({ event: 'listening', address: this.listening, publicKey: toHex(manager.publicKey) }, `listening on ${this.listening}`);
         manager.connect(config.network.bootstrap);
+        this.challenger?.start();
       },
       stop: async () => {
+        this.challenger?.stop();
+        responder?.close();
+        this.messenger?.close();
         await this.transport?.close();
+      },
+    };
+  }
+
+  /** MQTT: telemetry, events and command results through a durable outbox; signed commands in. */
+  private telemetryService(): Service {
+    const { config, deps } = this;
+    let outbox: DurableQueue | undefined;
+    let replay: ReplayGuard | undefined;
+    return {
+      name: 'telemetry',
+      start: async () => {
+        const { broker, format, intervalMs, keepaliveSec, queue, tls } = config.telemetry;
+        if (broker === undefined) {
+          deps.log.info({ event: 'telemetry', enabled: false }, 'telemetry off: no broker configured');
+          return;
+        }
+        const dir = join(config.dataDir, 'telemetry');
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        outbox = await DurableQueue.open(join(dir, 'outbox.log'), { maxEntries: queue.maxEntries, maxBytes: queue.maxBytes });
+        const opened = await ReplayGuard.open({ clock: this.clock, path: join(dir, 'command-nonces') });
+        replay = opened.guard;
+        if (opened.recovery) deps.log.warn({ event: 'command', recovery: { ...opened.recovery } }, 'the command replay file was damaged: older commands are refused');
+        const peerId = toHex(this.identity!.peerId);
+        const desk = new CommandDesk({
+          verifier: new CommandVerifier({
+            fleet: config.fleet,
+            peerId,
+            operators: config.operators.map((o) => parseOperatorKey(o.publicKey)),
+            clock: this.clock,
+            replay,
+          }),
+          targets: this.commandTargets(),
+          audit: this.audit!,
+          clock: this.clock,
+          log: deps.log,
+          accepted: this.metrics.counter('commands', 'accepted'),
+          rejected: this.metrics.counter('commands', 'rejected'),
+        });
+        const sampler = new BoardSampler({ dataDir: config.dataDir, interface: this.profile?.networkInterface ?? null, clock: this.clock });
+        const service = new TelemetryService({
+          url: broker,
+          fleet: config.fleet,
+          peerId,
+          format,
+          intervalMs,
+          keepaliveSec,
+          clock: this.clock,
+          log: deps.log,
+          outbox,
+          metrics: this.metrics,
+          sample: async () => ({ board: { ...(await sampler.sample()) }, liveness: { ...(this.challenger?.stats() ?? {}) } }),
+          status: () => ({ agentState: this.orchestrator?.state ?? 'INITIALIZING', board: this.profile?.id ?? null, listen: this.listening }),
+          onCommand: (payload) => desk.handle(payload).then((result) => ({ ...result })),
+          ...(tls ? { tls: await readTls(tls) } : {}),
+        });
+        this.telemetry = service;
+        const orchestrator = this.orchestrator!;
+        orchestrator.onTransition((t) => {
+          void service.event('orchestrator.transition', { ...t }).catch(() => {});
+          void service.updateStatus();
+        });
+        orchestrator.onRefused((r) => void service.event('orchestrator.refused', { ...r }).catch(() => {}));
+        service.start();
+      },
+      stop: async () => {
+        await this.telemetry?.stop();
+        await outbox?.close();
+        await replay?.close();
+      },
+    };
+  }
+
+  private commandTargets(): ConstructorParameters<typeof CommandDesk>[0]['targets'] {
+    return {
+      state: () => this.orchestrator?.state ?? 'INITIALIZING',
+      reportNow: () => this.telemetry?.reportNow() ?? Promise.resolve(),
+      setLogLevel: (level) => {
+        this.deps.log.level = level;
+      },
+      enterMaintenance: async (reason) => {
+        await this.orchestrator!.transition('MAINTENANCE', reason);
+      },
+      leaveMaintenance: async () => {
+        await this.orchestrator!.transition('OPERATIONAL', 'operator command');
+      },
+      restart: (delayMs) => {
+        this.clock.setTimer(delayMs, () => this.deps.onRestart?.());
       },
     };
   }
@@ -159,21 +305,52 @@ export class Agent {
   status(): AgentStatus {
     return {
       state: this.lifecycle.state,
+      orchestrator: this.orchestrator?.state ?? null,
       pid: process.pid,
       fleet: this.config.fleet,
       peerId: this.identity ? toHex(this.identity.peerId) : null,
       board: this.profile?.id ?? null,
       listen: this.listening,
       channels: this.transport?.channels().length ?? 0,
+      mqtt: this.telemetry ? this.telemetry.connected : null,
       uptimeMs: this.clock.now() - this.startedAt,
     };
   }
 
-  start(): Promise<void> {
-    return this.lifecycle.start(this.config.shutdownTimeoutMs);
+  /**
+   * Starts the services, then walks the orchestrator to OPERATIONAL. DKG_PHASE
+   * is passed through: no committee key exists to generate until the
+   * threshold room arrives, and the transition says so.
+   */
+  async start(): Promise<void> {
+    await this.lifecycle.start(this.config.shutdownTimeoutMs);
+    const o = this.orchestrator!;
+    await o.transition('DKG_PHASE', 'services started');
+    await o.transition('READY', 'no committee configured: no key to generate');
+    await o.transition('OPERATIONAL', 'ready to serve');
   }
 
-  stop(): Promise<StopReport> {
+  async stop(): Promise<StopReport> {
+    const o = this.orchestrator;
+    if (o && o.state !== 'SHUTDOWN') await o.transition('SHUTDOWN', 'agent stopping').catch(() => {});
     return this.lifecycle.stop(this.config.shutdownTimeoutMs);
   }
+}
+
+function livenessFigures(stats: Record<string, PeerStats>): Record<string, number> {
+  let online = 0;
+  let offline = 0;
+  for (const s of Object.values(stats)) {
+    if (s.status === 'online') online++;
+    else if (s.status === 'offline') offline++;
+  }
+  return { peers: Object.keys(stats).length, peersOnline: online, peersOffline: offline };
+}
+
+async function readTls(tls: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string }): Promise<LinkTls> {
+  return {
+    ...(tls.caFile ? { ca: await readFile(tls.caFile) } : {}),
+    ...(tls.certFile ? { cert: await readFile(tls.certFile) } : {}),
+    ...(tls.keyFile ? { key: await readFile(tls.keyFile) } : {}),
+  };
 }

@@ -5,6 +5,7 @@ import { intOption, parse } from './args.js';
 import { auditVerify } from './commands/audit-verify.js';
 import { configCheck } from './commands/config-check.js';
 import { keygen } from './commands/keygen.js';
+import { operatorKeygen, sendCommand } from './commands/operator.js';
 import { run } from './commands/run.js';
 import { CommandError, UsageError } from './errors.js';
 import { USAGE } from './usage.js';
@@ -33,6 +34,11 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'config':
       if (rest[0] === 'check') return configCheck(rest.slice(1));
       throw new UsageError(`unknown config command: ${rest[0] ?? '(none)'}; try "config check FILE"`);
+    case 'operator':
+      if (rest[0] === 'keygen') return operatorKeygen(rest.slice(1));
+      throw new UsageError(`unknown operator command: ${rest[0] ?? '(none)'}; try "operator keygen --out FILE"`);
+    case 'command':
+      return sendCommand(rest);
     case 'audit':
       if (rest[0] === 'verify') return auditVerify(rest.slice(1));
       throw new UsageError(`unknown audit command: ${rest[0] ?? '(none)'}; try "audit verify --dir DIR"`);
@@ -42,12 +48,14 @@ async function dispatch(argv: string[]): Promise<number> {
         'exit-when-ready': { type: 'boolean' },
         timeout: { type: 'string' },
         keep: { type: 'boolean' },
+        broker: { type: 'string' },
       });
       return runDemo({
         agents: intOption('agents', values.agents, 1, 64) ?? 5,
         exitWhenReady: values['exit-when-ready'] ?? false,
         timeoutSec: intOption('timeout', values.timeout, 1, 3600) ?? 60,
         keep: values.keep ?? false,
+        ...(values.broker !== undefined ? { broker: values.broker } : {}),
       });
     }
     case undefined:

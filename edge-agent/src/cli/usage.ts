@@ -9,8 +9,15 @@ Usage:
       Validate a config file; --print shows it with every default filled in.
   edge-agent audit verify --dir DIR
       Verify the hash-chained audit trail; names the first bad entry.
-  edge-agent demo [--agents N] [--exit-when-ready] [--timeout SECONDS] [--keep]
-      Start N agents (default 5) on this machine and show their status.
+  edge-agent operator keygen --out FILE
+      Create an operator key (secret in FILE, mode 0600); prints the public key for configs.
+  edge-agent command NAME --broker URL --fleet F --target PEER|all --key-file FILE
+                     [--arg KEY=VALUE]... [--ttl SECONDS] [--wait SECONDS]
+      Sign a command (ping, report-now, set-log-level, enter-maintenance,
+      leave-maintenance, restart), send it over MQTT and print the results.
+  edge-agent demo [--agents N] [--exit-when-ready] [--timeout SECONDS] [--keep] [--broker URL]
+      Start N agents (default 5) on this machine with an embedded MQTT broker
+      (or the one at URL) and show their status as read back from MQTT.
   edge-agent --help | --version
 
 Exit codes: 0 success, 1 failure, 2 usage error.

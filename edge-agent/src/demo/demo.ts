@@ -1,9 +1,13 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createIdentity, DEFAULT_POW_DIFFICULTY, toHex } from '../identity/index.js';
+import { signCommand } from '../commands/index.js';
+import { createIdentity, DEFAULT_POW_DIFFICULTY, generateKeyPair, toHex, type KeyPair } from '../identity/index.js';
+import { topicsFor } from '../telemetry/index.js';
+import { startEmbeddedBroker } from './broker.js';
 import { AgentProcess, type AgentEvent } from './process.js';
 import { renderTable, type AgentRow } from './table.js';
+import { FleetWatcher } from './watcher.js';
 
 export interface DemoOptions {
   readonly agents: number;
@@ -13,6 +17,18 @@ export interface DemoOptions {
   readonly timeoutSec: number;
   /** Keep the temporary data directories (for inspecting audit trails and keystores). */
   readonly keep: boolean;
+  /** An MQTT broker to use instead of the embedded one. */
+  readonly broker?: string;
+}
+
+const FLEET = 'demo';
+
+/** The demo's MQTT side: the broker URL, the watcher reading it back, and the operator key that signs commands. */
+interface Monitor {
+  readonly url: string;
+  readonly watcher: FleetWatcher;
+  readonly operator: KeyPair;
+  readonly pinged: Set<string>;
 }
 
 interface Slot {
@@ -45,7 +61,20 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const out = process.stdout;
   const root = await mkdtemp(join(tmpdir(), 'edge-agent-demo-'));
   const slots: Slot[] = Array.from({ length: opts.agents }, (_, i) => ({
-    row: { name: `agent-${i + 1}`, peerId: null, pid: null, listen: null, state: 'preparing', channels: null, detail: '' },
+    row: {
+      name: `agent-${i + 1}`,
+      peerId: null,
+      pid: null,
+      listen: null,
+      state: 'preparing',
+      channels: null,
+      mqtt: null,
+      agentState: null,
+      telemetry: null,
+      alive: null,
+      command: null,
+      detail: '',
+    },
   }));
   const signals = { interrupted: false };
   const onSignal = (): void => {
@@ -59,11 +88,23 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const table = new LiveTable(out);
 
   let code = 1;
+  const embedded = opts.broker === undefined ? await startEmbeddedBroker() : undefined;
+  const url = opts.broker ?? embedded!.url;
+  let monitor: Monitor | undefined;
   try {
-    out.write(`edge-agent demo: ${opts.agents} agents, data in ${root}\n`);
-    if (await provision(root, slots, signals)) code = await watch(opts, slots, table, signals);
+    monitor = { url, watcher: await FleetWatcher.connect(url, FLEET), operator: generateKeyPair(), pinged: new Set() };
+    out.write(`edge-agent demo: ${opts.agents} agents, MQTT ${embedded ? `embedded broker at ${url}` : url}, data in ${root}\n`);
+    if (await provision(root, slots, signals, monitor)) code = await watch(opts, slots, table, signals, monitor);
   } finally {
     await Promise.all(slots.map((s) => s.proc?.stop(STOP_GRACE_MS)));
+    if (monitor) {
+      // Give the clean "offline" statuses a moment to come back, so the last table shows them.
+      await new Promise((r) => setTimeout(r, 300));
+      readBack(slots, monitor);
+      monitor.operator.secretKey.fill(0);
+      await monitor.watcher.close();
+    }
+    await embedded?.close();
     if (slots.some((s) => s.proc)) table.draw(slots, true);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -85,7 +126,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
  * then starts them one by one. Each listens on a port of its own choosing and dials
  * every agent started before it, so the fleet ends as a full mesh with no port races.
  */
-async function provision(root: string, slots: Slot[], signals: { interrupted: boolean }): Promise<boolean> {
+async function provision(root: string, slots: Slot[], signals: { interrupted: boolean }, monitor: Monitor): Promise<boolean> {
   for (const slot of slots) {
     if (signals.interrupted) return false;
     const dataDir = join(root, slot.row.name);
@@ -100,12 +141,15 @@ async function provision(root: string, slots: Slot[], signals: { interrupted: bo
     if (signals.interrupted) return false;
     const dataDir = join(root, slot.row.name);
     const config = {
-      fleet: 'demo',
+      fleet: FLEET,
       nodeName: slot.row.name,
       dataDir,
       log: { level: 'info' },
       status: { intervalMs: 1000 },
       network: { listen: '127.0.0.1:0', bootstrap: started.map((s) => `${s.publicKey}@${s.row.listen}`) },
+      telemetry: { broker: monitor.url, intervalMs: 2000, keepaliveSec: 5 },
+      operators: [{ name: 'demo', publicKey: toHex(monitor.operator.publicKey) }],
+      liveness: { intervalMs: 2000, deadlineMs: 1000 },
     };
     const file = join(dataDir, 'config.json');
     await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
@@ -128,18 +172,30 @@ async function listening(slot: Slot, signals: { interrupted: boolean }): Promise
 }
 
 /** Shows the table until every agent is ready (with --exit-when-ready), one fails, or a signal comes. */
-async function watch(opts: DemoOptions, slots: Slot[], table: LiveTable, signals: { interrupted: boolean }): Promise<number> {
+async function watch(opts: DemoOptions, slots: Slot[], table: LiveTable, signals: { interrupted: boolean }, monitor: Monitor): Promise<number> {
   const deadline = performance.now() + opts.timeoutSec * 1000;
   for (;;) {
+    readBack(slots, monitor);
+    await pingOperational(slots, monitor);
     table.draw(slots, false);
     const failed = slots.find((s) => !s.proc?.running);
     if (failed) {
       process.stderr.write(`edge-agent demo: ${failed.row.name} ${failed.row.state}: ${failed.row.detail}\n`);
       return 1;
     }
-    const meshed = slots.every((s) => s.row.state === 'ready' && s.row.channels === slots.length - 1);
+    const others = slots.length - 1;
+    const meshed = slots.every(
+      (s) =>
+        s.row.state === 'ready' &&
+        s.row.channels === others &&
+        s.row.mqtt === 'online' &&
+        s.row.agentState === 'OPERATIONAL' &&
+        s.row.telemetry !== null &&
+        s.row.alive === others &&
+        s.row.command === 'ping ok',
+    );
     if (opts.exitWhenReady && meshed) {
-      table.out.write(`all agents ready, each with ${slots.length - 1} channels\n`);
+      table.out.write(`all agents OPERATIONAL on MQTT, each with ${others} channels and ${others} live peers, signed ping answered\n`);
       return 0;
     }
     if (opts.exitWhenReady && performance.now() > deadline) {
@@ -148,6 +204,33 @@ async function watch(opts: DemoOptions, slots: Slot[], table: LiveTable, signals
     }
     if (signals.interrupted) return 0;
     await new Promise((r) => setTimeout(r, table.out.isTTY ? 500 : 100));
+  }
+}
+
+/** Copies what the watcher read from MQTT into the rows. */
+function readBack(slots: readonly Slot[], monitor: Monitor): void {
+  for (const slot of slots) {
+    const seen = slot.row.peerId ? monitor.watcher.agents.get(slot.row.peerId) : undefined;
+    if (!seen) continue;
+    slot.row.mqtt = seen.mqtt ?? null;
+    slot.row.agentState = seen.agentState ?? null;
+    if (seen.telemetrySeq !== undefined) {
+      slot.row.telemetry = `#${seen.telemetrySeq}${seen.cpuLoadPercent !== undefined ? ` cpu ${seen.cpuLoadPercent.toFixed(0)}%` : ''}`;
+    }
+    slot.row.alive = seen.peersAlive ?? null;
+    slot.row.command = seen.lastCommand ?? null;
+  }
+}
+
+/** Sends each agent, once it is OPERATIONAL on MQTT, a ping signed by the demo's operator key. */
+async function pingOperational(slots: readonly Slot[], monitor: Monitor): Promise<void> {
+  for (const slot of slots) {
+    const peer = slot.row.peerId;
+    if (!peer || slot.row.agentState !== 'OPERATIONAL' || slot.row.mqtt !== 'online' || monitor.pinged.has(peer)) continue;
+    monitor.pinged.add(peer);
+    const command = signCommand({ secretKey: monitor.operator.secretKey, fleet: FLEET, target: peer, name: 'ping', ttlMs: 60_000 });
+    slot.row.command = 'ping sent';
+    await monitor.watcher.publish(topicsFor(FLEET, peer).cmd, command);
   }
 }
 

@@ -8,3 +8,4 @@ export { FLEET_BRANCH, TOPIC_ROOT, fleetWildcard, parseTopic, requireFleet, requ
 export { MAX_PAYLOAD_BYTES, PAYLOAD_FORMATS, decodePayload, encodePayload, type PayloadFormat } from './codec.js';
 export { MqttLink, type LinkLog, type LinkOptions, type LinkTls, type RetainedMessage } from './link.js';
 export { TelemetryService, type Outbox, type RecordKind, type TelemetryOptions } from './service.js';
+export { BoardSampler, DEFAULT_SAMPLE_PERIOD_MS, decodeThrottled, measureSamplerCost, scaleToPi, type BoardSample, type BoardSamplerOptions, type ThrottledFlags } from './sampler.js';

@@ -5,7 +5,8 @@
  * outage or a restart loses nothing but the oldest telemetry once the bound
  * is reached. Each published record carries the outbox's sequence number;
  * delivery is at-least-once (a crash between the broker's ack and ours
- * resends), so consumers dedupe by (peerId, seq).
+ * resends), so consumers dedupe by (peerId, stream, seq): `stream` names the
+ * outbox file, under which sequence numbers never repeat.
  */
 import type { Clock, Timer } from '../clock/index.js';
 import type { MetricsRegistry } from '../metrics/index.js';
@@ -23,6 +24,8 @@ export interface Outbox {
   readonly size: number;
   readonly bytes: number;
   readonly dropped: { readonly droppable: number; readonly kept: number };
+  /** Names the outbox file: sequence numbers restart under a new id if the file is lost. */
+  readonly id?: string;
 }
 
 export type RecordKind = 'telemetry' | 'events' | 'cmd/result';
@@ -39,7 +42,7 @@ export interface TelemetryOptions {
   readonly log: LinkLog;
   readonly outbox: Outbox;
   readonly metrics: MetricsRegistry;
-  /** Board figures for one telemetry record. */
+  /** The figures of one telemetry record besides the metrics registry's (board, per-peer liveness...). */
   readonly sample: () => Promise<Readonly<Record<string, unknown>>>;
   /** What the retained status says besides online/offline (the orchestrator's state, for one). */
   readonly status: () => Readonly<Record<string, unknown>>;
@@ -100,7 +103,11 @@ export class TelemetryService {
 
   start(): void {
     const link = this.#link;
-    link.onConnect(() => this.#flush());
+    link.onConnect(() => {
+      // The status may have changed between the connect packet and now.
+      void this.updateStatus();
+      this.#flush();
+    });
     link.onMessage((topic, payload) => this.#onMessage(topic, payload));
     this.#unregister = this.#o.metrics.register('telemetry', () => ({
       connected: link.connected,
@@ -155,8 +162,8 @@ export class TelemetryService {
 
   async #cycle(): Promise<void> {
     try {
-      const board = await this.#o.sample();
-      await this.#enqueue('telemetry', { board, agent: this.#o.metrics.snapshot() }, true);
+      const sampled = await this.#o.sample();
+      await this.#enqueue('telemetry', { ...sampled, agent: this.#o.metrics.snapshot() }, true);
       this.#cycles += 1;
     } catch (err) {
       this.#cycleErrors += 1;
@@ -223,7 +230,8 @@ export class TelemetryService {
       return;
     }
     const topic = kind === 'telemetry' ? this.#topics.telemetry : kind === 'events' ? this.#topics.events : this.#topics.cmdResult;
-    const body = { seq, at, peerId: this.#o.peerId, ...d };
+    const stream = this.#o.outbox.id;
+    const body = { seq, ...(stream !== undefined ? { stream } : {}), at, peerId: this.#o.peerId, ...d };
     await this.#link.publish(topic, encodePayload(body, this.#o.format));
   }
 

@@ -4,15 +4,25 @@ import { loadConfig } from '../../config/index.js';
 import { parse } from '../args.js';
 import { UsageError } from '../errors.js';
 
-/** Runs the agent until SIGTERM or SIGINT; a second signal exits at once. */
+/** Exit code after a restart command: non-zero, so systemd's Restart=on-failure starts us again (EX_TEMPFAIL). */
+export const RESTART_EXIT_CODE = 75;
+
+/** Runs the agent until SIGTERM or SIGINT (or a restart command); a second signal exits at once. */
 export async function run(args: string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string' } });
   if (values.config === undefined) throw new UsageError('run needs --config FILE');
   const config = await loadConfig(values.config);
   const log = pino({ level: config.log.level, base: { pid: process.pid, node: config.nodeName ?? null } });
-  const agent = new Agent(config, { log });
-
   let stopping: Promise<number> | undefined;
+  const agent = new Agent(config, {
+    log,
+    onRestart: () => {
+      if (stopping) return;
+      log.info({ event: 'restart' }, 'restart command: stopping to be started again');
+      stopping = agent.stop().then(() => RESTART_EXIT_CODE);
+    },
+  });
+
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
       log.warn({ event: 'signal', signal }, 'second signal: exiting now');

@@ -1,0 +1,89 @@
+/**
+ * Where a command from MQTT is judged and carried out: the verifier decides
+ * (signature, address, time, arguments, replay), the audit trail records the
+ * decision, and a handler per command name acts on the agent. Every outcome,
+ * refusal included, becomes the result published on …/cmd/result.
+ */
+import type { Logger } from 'pino';
+import type { AuditTrail } from '../audit/index.js';
+import type { Clock } from '../clock/index.js';
+import {
+  failureResult,
+  rejectionResult,
+  successResult,
+  type Command,
+  type CommandResult,
+  type CommandVerifier,
+} from '../commands/index.js';
+import type { Counter } from '../metrics/index.js';
+
+/** What the handlers may touch, supplied by the agent. */
+export interface CommandTargets {
+  state(): string;
+  reportNow(): Promise<void>;
+  setLogLevel(level: string): void;
+  enterMaintenance(reason: string): Promise<void>;
+  leaveMaintenance(): Promise<void>;
+  restart(delayMs: number): void;
+}
+
+export interface CommandDeskOptions {
+  readonly verifier: CommandVerifier;
+  readonly targets: CommandTargets;
+  readonly audit: AuditTrail;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly accepted: Counter;
+  readonly rejected: Counter;
+}
+
+export class CommandDesk {
+  constructor(private readonly o: CommandDeskOptions) {}
+
+  /** Never throws: a failure becomes a result. */
+  async handle(payload: Uint8Array): Promise<CommandResult> {
+    const { verifier, audit, clock, log } = this.o;
+    const verdict = await verifier.verify(payload);
+    if (!verdict.ok) {
+      this.o.rejected.inc();
+      log.warn({ event: 'command', outcome: 'rejected', reason: verdict.reason, id: verdict.id }, `command rejected: ${verdict.reason}`);
+      await audit.append('command.rejected', { reason: verdict.reason, ...(verdict.id ? { id: verdict.id } : {}) }).catch(() => {});
+      return rejectionResult(verdict, clock.now());
+    }
+    const command = verdict.command;
+    this.o.accepted.inc();
+    log.info({ event: 'command', outcome: 'accepted', name: command.name, id: command.id, signer: command.signer.id }, `command ${command.name}`);
+    await audit.append('command.accepted', { id: command.id, name: command.name, signer: command.signer.id });
+    try {
+      return successResult(command, await this.#run(command), clock.now());
+    } catch (err) {
+      const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'FAILED';
+      return failureResult(command, code, err instanceof Error ? err.message : String(err), clock.now());
+    }
+  }
+
+  async #run(command: Command): Promise<Record<string, unknown>> {
+    const t = this.o.targets;
+    switch (command.name) {
+      case 'ping':
+        return { pong: true, state: t.state() };
+      case 'report-now':
+        await t.reportNow();
+        return {};
+      case 'set-log-level':
+        t.setLogLevel(command.args.level);
+        return { level: command.args.level };
+      case 'enter-maintenance':
+        await t.enterMaintenance(command.args.reason ?? 'operator command');
+        return { state: t.state() };
+      case 'leave-maintenance':
+        await t.leaveMaintenance();
+        return { state: t.state() };
+      case 'restart': {
+        const delayMs = command.args.delayMs ?? 1000;
+        t.restart(delayMs);
+        return { restartingInMs: delayMs };
+      }
+    }
+  }
+}

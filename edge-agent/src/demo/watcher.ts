@@ -1,0 +1,65 @@
+/**
+ * What the demo reads back from MQTT, per agent: the retained status (with
+ * the orchestrator's state), the last telemetry record, and command results.
+ * The table shows this, not the agents' own logs, so `npm start` proves the
+ * monitoring path end to end.
+ */
+import { connectAsync, type MqttClient } from 'mqtt';
+import { decodePayload, fleetWildcard, parseTopic } from '../telemetry/index.js';
+
+export interface SeenAgent {
+  mqtt?: string;
+  agentState?: string;
+  telemetrySeq?: number;
+  cpuLoadPercent?: number;
+  peersAlive?: number;
+  lastCommand?: string;
+}
+
+export class FleetWatcher {
+  readonly agents = new Map<string, SeenAgent>();
+  private constructor(private readonly client: MqttClient) {}
+
+  static async connect(url: string, fleet: string): Promise<FleetWatcher> {
+    const client = await connectAsync(url, { clientId: `demo-watcher-${process.pid}`, reconnectPeriod: 1000 });
+    const watcher = new FleetWatcher(client);
+    client.on('message', (topic, payload) => watcher.onMessage(topic, payload));
+    await client.subscribeAsync([fleetWildcard(fleet, 'status'), fleetWildcard(fleet, 'telemetry'), fleetWildcard(fleet, 'cmd/result')], { qos: 1 });
+    return watcher;
+  }
+
+  /** Publishes raw bytes (a signed command) to a topic. */
+  async publish(topic: string, payload: Uint8Array): Promise<void> {
+    await this.client.publishAsync(topic, Buffer.from(payload), { qos: 1 });
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync(true).catch(() => {});
+  }
+
+  private onMessage(topic: string, payload: Uint8Array): void {
+    const where = parseTopic(topic);
+    if (where === undefined || payload.length === 0) return;
+    let body: Record<string, unknown>;
+    try {
+      body = decodePayload(payload) as Record<string, unknown>;
+    } catch {
+      return; // not ours to judge: the table shows only what decodes
+    }
+    const seen = this.agents.get(where.peer) ?? {};
+    this.agents.set(where.peer, seen);
+    if (where.kind === 'status') {
+      if (typeof body.state === 'string') seen.mqtt = body.state === 'offline' && typeof body.reason === 'string' ? `offline (${body.reason})` : body.state;
+      if (typeof body.agentState === 'string') seen.agentState = body.agentState;
+    } else if (where.kind === 'telemetry') {
+      if (typeof body.seq === 'number') seen.telemetrySeq = body.seq;
+      const board = body.board as Record<string, unknown> | undefined;
+      if (typeof board?.cpuLoadPercent === 'number') seen.cpuLoadPercent = board.cpuLoadPercent;
+      const agent = body.agent as Record<string, Record<string, unknown>> | undefined;
+      if (typeof agent?.liveness?.peersOnline === 'number') seen.peersAlive = agent.liveness.peersOnline;
+    } else if (where.kind === 'cmd/result') {
+      const name = typeof body.name === 'string' ? body.name : 'command';
+      seen.lastCommand = body.ok === true ? `${name} ok` : `${name} ${String(body.reason ?? 'failed')}`;
+    }
+  }
+}
