@@ -133,7 +133,6 @@ export class Agent {
         start: async () => {
           const audit = this.audit!;
           this.orchestrator = new Orchestrator({ clock: this.clock, audit: (kind, data) => audit.append(kind, data), log: deps.log });
-          this.orchestrator.onTransition((t) => deps.log.info({ event: 'transition', ...t }, `orchestrator ${t.from} -> ${t.to}`));
         },
         stop: async () => {},
       },

@@ -62,7 +62,7 @@ test('keygen, then run until SIGTERM: ready, clean stop, exit 0, audit trail ver
   await writeFile(config, JSON.stringify({ dataDir: dir, board: 'x86-64-dev', status: { intervalMs: 100 }, network: { listen: '127.0.0.1:0' } }));
   const run = await cli(['run', '--config', config], {
     onStdout: (chunk, kill) => {
-      if (chunk.includes('"state":"ready"')) kill('SIGTERM');
+      if (chunk.includes('"to":"OPERATIONAL"')) kill('SIGTERM');
     },
   });
   t.is(run.code, 0, run.stderr);
@@ -70,10 +70,12 @@ test('keygen, then run until SIGTERM: ready, clean stop, exit 0, audit trail ver
   const states = records.filter((r) => r.event === 'state').map((r) => r.state);
   t.deepEqual(states, ['starting', 'ready', 'stopping', 'stopped']);
   t.true(records.some((r) => r.peerId === peerId));
+  const transitions = records.filter((r) => r.event === 'orchestrator.transition').map((r) => r.to);
+  t.deepEqual(transitions, ['DKG_PHASE', 'READY', 'OPERATIONAL', 'SHUTDOWN']);
 
   const verify = await cli(['audit', 'verify', '--dir', join(dir, 'audit')]);
   t.is(verify.code, 0, verify.stderr);
-  t.regex(verify.stdout, /ok, 2 entries/);
+  t.regex(verify.stdout, /ok, 6 entries/, 'start, four transitions, stop');
 });
 
 test('run refuses a data dir without an identity, in one line, exit 1', async (t) => {
@@ -86,13 +88,15 @@ test('run refuses a data dir without an identity, in one line, exit 1', async (t
   t.regex(r.stderr, /^edge-agent: identity: /);
 });
 
-test('demo --exit-when-ready starts every agent, meshes them over secure channels and exits 0', async (t) => {
+test('demo --exit-when-ready starts every agent on an embedded broker, meshes them, reads them back from MQTT and exits 0', async (t) => {
   const r = await cli(['demo', '--agents', '3', '--exit-when-ready'], { timeoutMs: 120_000 });
   t.is(r.code, 0, r.stderr);
-  t.regex(r.stdout, /all agents ready, each with 2 channels/);
+  t.regex(r.stdout, /embedded broker at mqtt:\/\/127\.0\.0\.1:\d+/);
+  t.regex(r.stdout, /all agents OPERATIONAL on MQTT, each with 2 channels and 2 live peers, signed ping answered/);
+  const row = (name: string, rest: string): RegExp => new RegExp(`${name}\\s+[0-9a-f]{16}\\s+\\d+\\s+127\\.0\\.0\\.1:\\d+\\s+${rest}`);
   for (const name of ['agent-1', 'agent-2', 'agent-3']) {
-    t.regex(r.stdout, new RegExp(`${name}\\s+[0-9a-f]{16}\\s+\\d+\\s+127\\.0\\.0\\.1:\\d+\\s+ready\\s+2\\s`));
-    t.regex(r.stdout, new RegExp(`${name}\\s+[0-9a-f]{16}\\s+\\d+\\s+127\\.0\\.0\\.1:\\d+\\s+exited \\(0\\)`));
+    t.regex(r.stdout, row(name, 'ready\\s+2\\s+online\\s+OPERATIONAL\\s+#\\d+ cpu \\d+%\\s+2\\s+ping ok'));
+    t.regex(r.stdout, row(name, 'exited \\(0\\)\\s+0\\s+offline \\(stopped\\)\\s+SHUTDOWN'));
   }
   const dir = /data in (\S+)/.exec(r.stdout)?.[1];
   t.truthy(dir);

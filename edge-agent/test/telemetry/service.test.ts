@@ -42,7 +42,7 @@ function service(url: string, outbox: Outbox, extra: Partial<ConstructorParamete
     log: quiet,
     outbox,
     metrics: new MetricsRegistry(),
-    sample: async () => ({ cpuLoadPercent: 1.5 }),
+    sample: async () => ({ board: { cpuLoadPercent: 1.5 } }),
     status: () => ({ agentState: 'OPERATIONAL' }),
     random: () => 0,
     ...extra,
