@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { systemClock } from '../../src/clock/index.js';
@@ -58,7 +62,7 @@ async function watch(url: string, filter: string, opts: { clientId?: string; cle
   return { client, seen };
 }
 
-async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
+async function until(what: string, ok: () => boolean | undefined, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
   while (!ok()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -144,4 +148,55 @@ test('the bar: a broker stopped for 30 s and restarted loses no event, and all a
   t.true(duringOutage > 100, `events were queued during the outage (${duringOutage})`);
   t.is(outbox.size, 0);
   await svc.stop();
+});
+
+test('the same service works against the embedded aedes broker the demo uses', async (t) => {
+  const { startEmbeddedBroker } = await import('../../src/demo/broker.js');
+  const broker = await startEmbeddedBroker();
+  t.teardown(() => broker.close());
+  const svc = service(broker.url, new MemoryOutbox());
+  svc.start();
+  await until('connect', () => svc.connected);
+  const { client, seen } = await watch(broker.url, `edge/test/${PEER}/#`);
+  t.teardown(() => client.end(true));
+  await svc.event('test.aedes', { n: 1 });
+  await until('status and event', () => seen.some((m) => m.topic.endsWith('/status')) && seen.some((m) => m.topic.endsWith('/events')));
+  t.like(seen.find((m) => m.topic.endsWith('/status'))?.body, { state: 'online' });
+  t.like(seen.find((m) => m.topic.endsWith('/events'))?.body, { type: 'test.aedes', n: 1 });
+  await svc.stop();
+});
+
+/** A CA, a server certificate for 127.0.0.1 and a client certificate, made by OpenSSL in `dir`. */
+function makeCertificates(dir: string): void {
+  const run = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  run('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=edge test CA');
+  for (const name of ['server', 'client']) {
+    run('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name === 'server' ? '127.0.0.1' : 'edge-agent'}`);
+    writeFileSync(join(dir, `${name}.ext`), name === 'server' ? 'subjectAltName=IP:127.0.0.1\n' : 'extendedKeyUsage=clientAuth\n');
+    run('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`);
+  }
+}
+
+test('mqtts with client certificates: connects with them, is refused without them', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-tls-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  makeCertificates(dir);
+  const broker = await startMosquitto({
+    protocol: 'mqtts',
+    listenerLines: [`cafile ${dir}/ca.pem`, `certfile ${dir}/server.pem`, `keyfile ${dir}/server.key`, 'require_certificate true'],
+  });
+  t.teardown(() => broker.close());
+  const read = (name: string): Buffer => readFileSync(join(dir, name));
+
+  const svc = service(broker.url, new MemoryOutbox(), { tls: { ca: read('ca.pem'), cert: read('client.pem'), key: read('client.key') } });
+  svc.start();
+  await until('TLS connect', () => svc.connected);
+  await svc.stop();
+
+  const errors: string[] = [];
+  const anonymous = service(broker.url, new MemoryOutbox(), { tls: { ca: read('ca.pem') }, log: { info: () => {}, warn: (o: object) => errors.push(JSON.stringify(o)) } });
+  anonymous.start();
+  await until('a refusal', () => (errors.length > 0 ? true : undefined));
+  t.false(anonymous.connected, 'no client certificate, no connection');
+  await anonymous.stop();
 });
