@@ -73,6 +73,7 @@ export class Agent {
   private challenger: LivenessChallenger | undefined;
   private telemetry: TelemetryService | undefined;
   private listening: string | null = null;
+  private stopRequested = false;
 
   constructor(
     private readonly config: AgentConfig,
@@ -324,12 +325,20 @@ export class Agent {
   async start(): Promise<void> {
     await this.lifecycle.start(this.config.shutdownTimeoutMs);
     const o = this.orchestrator!;
-    await o.transition('DKG_PHASE', 'services started');
-    await o.transition('READY', 'no committee configured: no key to generate');
-    await o.transition('OPERATIONAL', 'ready to serve');
+    const steps: [OrchestratorState, string][] = [
+      ['DKG_PHASE', 'services started'],
+      ['READY', 'no committee configured: no key to generate'],
+      ['OPERATIONAL', 'ready to serve'],
+    ];
+    for (const [to, reason] of steps) {
+      // A stop that came in the meantime has taken the orchestrator to SHUTDOWN: that is not a failed start.
+      if (this.stopRequested) return;
+      await o.transition(to, reason);
+    }
   }
 
   async stop(): Promise<StopReport> {
+    this.stopRequested = true;
     const o = this.orchestrator;
     if (o && o.state !== 'SHUTDOWN') await o.transition('SHUTDOWN', 'agent stopping').catch(() => {});
     return this.lifecycle.stop(this.config.shutdownTimeoutMs);

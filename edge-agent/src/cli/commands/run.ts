@@ -14,12 +14,18 @@ export async function run(args: string[]): Promise<number> {
   const config = await loadConfig(values.config);
   const log = pino({ level: config.log.level, base: { pid: process.pid, node: config.nodeName ?? null } });
   let stopping: Promise<number> | undefined;
+  let settle: (stop: Promise<number>) => void = () => {};
+  // No polling: an idle agent should not wake up for nothing.
+  const stopped = new Promise<number>((resolve) => {
+    settle = (stop) => void stop.then(resolve);
+  });
   const agent = new Agent(config, {
     log,
     onRestart: () => {
       if (stopping) return;
       log.info({ event: 'restart' }, 'restart command: stopping to be started again');
       stopping = agent.stop().then(() => RESTART_EXIT_CODE);
+      settle(stopping);
     },
   });
 
@@ -34,6 +40,7 @@ export async function run(args: string[]): Promise<number> {
       for (const u of report.unclean) log.error({ event: 'unclean-stop', service: u.name }, u.reason);
       return report.unclean.length === 0 ? 0 : 1;
     });
+    settle(stopping);
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
@@ -45,14 +52,8 @@ export async function run(args: string[]): Promise<number> {
     log.flush();
     throw err;
   }
-  // Stay up until a signal has started the stop, then report how it went.
-  const code = await new Promise<number>((resolve) => {
-    const wait = (): void => {
-      if (stopping) void stopping.then(resolve);
-      else setTimeout(wait, 50);
-    };
-    wait();
-  });
+  // Stay up until a signal (or a restart command) has started the stop, then report how it went.
+  const code = await stopped;
   log.flush();
   return code;
 }
