@@ -10,6 +10,7 @@ import {
   object,
   oneOf,
   optional,
+  refine,
   text,
   withDefault,
   type DeepReadonly,
@@ -24,9 +25,37 @@ export const DEFAULT_PORT = 7450;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
+/** A committee member holds a share of the fleet's keys; a worker does not. */
+export const ROLES = ['worker', 'committee'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Bounds that provisioning checks a manifest against, so that every config it writes passes. */
+export const MAX_BOOTSTRAP_PEERS = 64;
+export const MAX_OPERATORS = 64;
+export const MAX_COMMITTEE_MEMBERS = 64;
+
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const BROKER_URL = /^mqtts?:\/\/[^\s/]+(:[0-9]{1,5})?\/?$/;
 const KEY_HEX = /^(?:[0-9a-f]{64}|[0-9a-f]{66})$/;
+const PEER_ID_HEX = /^[0-9a-f]{64}$/;
+
+// Fields shared with the fleet manifest (provision/), so both refuse the same values with the same words.
+export const fleetName = text({ pattern: NAME, hint: 'a fleet name: 1 to 63 lowercase letters, digits or dashes, not starting with a dash' });
+export const brokerUrl = text({ pattern: BROKER_URL, hint: 'mqtt://host:port or mqtts://host:port' });
+export const operatorEntry = object({
+  name: text({ pattern: NAME, hint: 'an operator name' }),
+  publicKey: text({ pattern: KEY_HEX, hint: '66 or 64 hex digits' }),
+});
+export const peerIdHex = text({ pattern: PEER_ID_HEX, hint: 'a peer id: 64 lowercase hex digits' });
+
+const committeeSection = refine(
+  object({
+    threshold: int({ min: 1, max: MAX_COMMITTEE_MEMBERS }),
+    members: array(peerIdHex, { min: 1, max: MAX_COMMITTEE_MEMBERS }),
+  }),
+  'a committee whose threshold is at most its number of members, each member listed once',
+  (c) => c.threshold <= c.members.length && new Set(c.members).size === c.members.length,
+);
 
 /** A nested object that may be left out entirely; its default is whatever its own defaults add up to. */
 function section<T>(inner: Schema<T>): Schema<T> {
@@ -34,13 +63,13 @@ function section<T>(inner: Schema<T>): Schema<T> {
 }
 
 export const configSchema = object({
-  fleet: withDefault(
-    text({ pattern: NAME, hint: 'a fleet name: 1 to 63 lowercase letters, digits or dashes, not starting with a dash' }),
-    'default',
-  ),
+  fleet: withDefault(fleetName, 'default'),
   nodeName: optional(hostName),
   dataDir: withDefault(absolutePath, '/var/lib/edge-agent'),
   board: withDefault(text({ pattern: NAME, hint: '"auto" or a board profile id such as "rpi-4b"' }), 'auto'),
+  role: withDefault(oneOf(ROLES), 'worker'),
+  // Absent: this node does not know its fleet's committee (a hand-written config, a lone node).
+  committee: optional(committeeSection),
   log: section(object({ level: withDefault(oneOf(LOG_LEVELS), 'info') })),
   identity: section(
     object({
@@ -52,7 +81,7 @@ export const configSchema = object({
   network: section(
     object({
       listen: withDefault(hostPortText, `127.0.0.1:${DEFAULT_PORT}`),
-      bootstrap: withDefault(array(peerAddressText, { max: 64 }), []),
+      bootstrap: withDefault(array(peerAddressText, { max: MAX_BOOTSTRAP_PEERS }), []),
     }),
   ),
   shutdownTimeoutMs: withDefault(int({ min: 100, max: 120_000 }), 10_000),
@@ -60,7 +89,7 @@ export const configSchema = object({
   telemetry: section(
     object({
       // Absent: the agent runs without MQTT (no telemetry, no remote commands).
-      broker: optional(text({ pattern: BROKER_URL, hint: 'mqtt://host:port or mqtts://host:port' })),
+      broker: optional(brokerUrl),
       format: withDefault(oneOf(['cbor', 'json'] as const), 'cbor'),
       intervalMs: withDefault(int({ min: 1000, max: 3_600_000 }), 10_000),
       keepaliveSec: withDefault(int({ min: 2, max: 3600 }), 30),
@@ -74,7 +103,7 @@ export const configSchema = object({
     }),
   ),
   // Keys whose signed commands this agent obeys: secp256k1 (33 bytes, `edge-agent keygen`) or Ed25519 (32 bytes).
-  operators: withDefault(array(object({ name: text({ pattern: NAME, hint: 'an operator name' }), publicKey: text({ pattern: KEY_HEX, hint: '66 or 64 hex digits' }) }), { max: 64 }), []),
+  operators: withDefault(array(operatorEntry, { max: MAX_OPERATORS }), []),
   liveness: section(
     object({
       // Every agent answers challenges; this says whether it also sends them.

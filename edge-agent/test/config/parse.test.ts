@@ -12,6 +12,9 @@ import {
 
 const FILE = '/etc/edge-agent/config.json';
 const KEY = Buffer.from(secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true)).toString('hex');
+const PEER_A = 'a'.repeat(64);
+const PEER_B = 'b'.repeat(64);
+const PEER_C = 'c'.repeat(64);
 
 function invalid(t: import('ava').ExecutionContext, value: unknown): string {
   const err = t.throws(() => parseConfig(value, FILE), { instanceOf: ConfigError });
@@ -24,6 +27,7 @@ test('an empty object gives every default', (t) => {
     fleet: 'default',
     dataDir: '/var/lib/edge-agent',
     board: 'auto',
+    role: 'worker',
     log: { level: 'info' },
     identity: {},
     network: { listen: `127.0.0.1:${DEFAULT_PORT}`, bootstrap: [] },
@@ -43,6 +47,8 @@ test('a full config is kept as written', (t) => {
     nodeName: 'pi-north.lan',
     dataDir: '/srv/edge',
     board: 'rpi-4b',
+    role: 'committee',
+    committee: { threshold: 2, members: [PEER_A, PEER_B, PEER_C] },
     log: { level: 'debug' },
     identity: { powDifficulty: 20, passphraseFile: '/etc/edge-agent/passphrase' },
     network: { listen: '[::]:7450', bootstrap: [`${KEY}@10.0.0.2:7450`, `${KEY}@[fe80::1]:7451`, `${KEY}@seed.example.org:1`] },
@@ -106,6 +112,24 @@ test('errors start with the file, name the field, and say what was expected', (t
   t.is(invalid(t, { board: 'RPi 4' }), `${FILE}: board: expected "auto" or a board profile id such as "rpi-4b", got "RPi 4"`);
 });
 
+test('role and committee: a worker by default; the committee threshold fits its members', (t) => {
+  t.is(parseConfig({}).role, 'worker');
+  t.false('committee' in parseConfig({}));
+  t.is(parseConfig({ role: 'committee' }).role, 'committee');
+  t.deepEqual(parseConfig({ committee: { threshold: 1, members: [PEER_A] } }).committee, { threshold: 1, members: [PEER_A] });
+  t.is(invalid(t, { role: 'leader' }), `${FILE}: role: expected one of "worker", "committee", got "leader"`);
+  const expected = 'expected a committee whose threshold is at most its number of members, each member listed once, got an object';
+  t.is(invalid(t, { committee: { threshold: 3, members: [PEER_A, PEER_B] } }), `${FILE}: committee: ${expected}`);
+  t.is(invalid(t, { committee: { threshold: 1, members: [PEER_A, PEER_A] } }), `${FILE}: committee: ${expected}`);
+  t.is(invalid(t, { committee: { threshold: 0, members: [PEER_A] } }), `${FILE}: committee.threshold: expected an integer from 1 to 64, got 0`);
+  t.is(invalid(t, { committee: { threshold: 1, members: [] } }), `${FILE}: committee.members: expected a list of 1 to 64 items, got an array of 0`);
+  t.is(
+    invalid(t, { committee: { threshold: 1, members: ['A'.repeat(64)] } }),
+    `${FILE}: committee.members[0]: expected a peer id: 64 lowercase hex digits, got a string of 64 characters`,
+  );
+  t.regex(invalid(t, { committee: { threshold: 1 } }), /: committee\.members: expected a list of 1 to 64 items, got nothing$/);
+});
+
 test('every bound is inclusive: the limit passes, one past it fails', (t) => {
   const peer = `${KEY}@h:1`;
   const cases: [Record<string, unknown>, Record<string, unknown>, string][] = [
@@ -165,7 +189,7 @@ test('any JSON value gives a config or a ConfigError INVALID, nothing else (prop
     }),
   );
   // Objects with the right keys and random values reach the field checks.
-  const keys = ['fleet', 'nodeName', 'dataDir', 'board', 'log', 'identity', 'network', 'shutdownTimeoutMs', 'status'];
+  const keys = ['fleet', 'nodeName', 'dataDir', 'board', 'role', 'committee', 'log', 'identity', 'network', 'shutdownTimeoutMs', 'status'];
   fc.assert(
     fc.property(fc.dictionary(fc.constantFrom(...keys), fc.jsonValue()), (v) => {
       try {
