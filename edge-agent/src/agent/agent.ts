@@ -16,6 +16,7 @@ import { ConnectionManager, Messenger } from '../transport/index.js';
 import { coreMessages } from '../wire/index.js';
 import { CommandDesk } from './command-desk.js';
 import { Lifecycle, type AgentState, type Service, type StopReport } from './lifecycle.js';
+import { SdNotifier, type Notifier } from './notify.js';
 
 export interface AgentStatus {
   /** The process lifecycle: created, starting, ready, stopping, stopped, failed. */
@@ -40,6 +41,8 @@ export interface AgentDeps {
   readonly clock?: Clock;
   /** Called when a restart command asks the process to exit and be started again (by systemd). */
   readonly onRestart?: () => void;
+  /** sd_notify to systemd (READY, STATUS, STOPPING, watchdog); defaults to an SdNotifier on this process's environment. */
+  readonly notifier?: Notifier;
 }
 
 /** The secret that, with the device secret, unlocks the keystore; absent means the device secret alone. */
@@ -62,6 +65,7 @@ export async function readPassphrase(file: string | undefined): Promise<Uint8Arr
 export class Agent {
   private readonly lifecycle: Lifecycle;
   private readonly clock: Clock;
+  private readonly notifier: Notifier;
   private readonly startedAt: number;
   readonly metrics = new MetricsRegistry();
   private identity: LocalIdentity | undefined;
@@ -80,6 +84,7 @@ export class Agent {
     private readonly deps: AgentDeps,
   ) {
     this.clock = deps.clock ?? systemClock;
+    this.notifier = deps.notifier ?? new SdNotifier({ log: deps.log, clock: this.clock });
     this.startedAt = this.clock.now();
     this.lifecycle = new Lifecycle(this.services());
     this.lifecycle.onState((state) => deps.log.info({ event: 'state', ...this.status(), state }, `agent ${state}`));
@@ -88,6 +93,7 @@ export class Agent {
       lifecycle: this.lifecycle.state,
       uptimeMs: this.clock.now() - this.startedAt,
     }));
+    this.metrics.register('notify', () => this.notifier.stats());
   }
 
   private services(): Service[] {
@@ -134,6 +140,8 @@ export class Agent {
         start: async () => {
           const audit = this.audit!;
           this.orchestrator = new Orchestrator({ clock: this.clock, audit: (kind, data) => audit.append(kind, data), log: deps.log });
+          // systemctl status shows what the agent is in the fleet.
+          this.orchestrator.onTransition((t) => void this.notifier.status(t.to));
         },
         stop: async () => {},
       },
@@ -323,25 +331,38 @@ export class Agent {
    * threshold room arrives, and the transition says so.
    */
   async start(): Promise<void> {
-    await this.lifecycle.start(this.config.shutdownTimeoutMs);
-    const o = this.orchestrator!;
-    const steps: [OrchestratorState, string][] = [
-      ['DKG_PHASE', 'services started'],
-      ['READY', 'no committee configured: no key to generate'],
-      ['OPERATIONAL', 'ready to serve'],
-    ];
-    for (const [to, reason] of steps) {
-      // A stop that came in the meantime has taken the orchestrator to SHUTDOWN: that is not a failed start.
-      if (this.stopRequested) return;
-      await o.transition(to, reason);
+    // Pinged from start to stop: systemd only enforces it once READY=1 is in.
+    this.notifier.startWatchdog();
+    try {
+      await this.lifecycle.start(this.config.shutdownTimeoutMs);
+      const o = this.orchestrator!;
+      const steps: [OrchestratorState, string][] = [
+        ['DKG_PHASE', 'services started'],
+        ['READY', 'no committee configured: no key to generate'],
+        ['OPERATIONAL', 'ready to serve'],
+      ];
+      for (const [to, reason] of steps) {
+        // A stop that came in the meantime has taken the orchestrator to SHUTDOWN: that is not a failed start.
+        if (this.stopRequested) return;
+        await o.transition(to, reason);
+      }
+    } catch (err) {
+      this.notifier.stopWatchdog(); // its timer would otherwise keep a failed process alive
+      throw err;
     }
+    void this.notifier.ready();
   }
 
   async stop(): Promise<StopReport> {
     this.stopRequested = true;
-    const o = this.orchestrator;
-    if (o && o.state !== 'SHUTDOWN') await o.transition('SHUTDOWN', 'agent stopping').catch(() => {});
-    return this.lifecycle.stop(this.config.shutdownTimeoutMs);
+    void this.notifier.stopping();
+    try {
+      const o = this.orchestrator;
+      if (o && o.state !== 'SHUTDOWN') await o.transition('SHUTDOWN', 'agent stopping').catch(() => {});
+      return await this.lifecycle.stop(this.config.shutdownTimeoutMs);
+    } finally {
+      this.notifier.stopWatchdog();
+    }
   }
 }
 
