@@ -3,9 +3,11 @@ import { readFileSync } from 'node:fs';
 import { runDemo } from '../demo/index.js';
 import { intOption, parse } from './args.js';
 import { auditVerify } from './commands/audit-verify.js';
+import { bundle } from './commands/bundle.js';
 import { configCheck } from './commands/config-check.js';
 import { keygen } from './commands/keygen.js';
 import { operatorKeygen, sendCommand } from './commands/operator.js';
+import { provision } from './commands/provision.js';
 import { run } from './commands/run.js';
 import { CommandError, UsageError } from './errors.js';
 import { USAGE } from './usage.js';
@@ -39,6 +41,10 @@ async function dispatch(argv: string[]): Promise<number> {
       throw new UsageError(`unknown operator command: ${rest[0] ?? '(none)'}; try "operator keygen --out FILE"`);
     case 'command':
       return sendCommand(rest);
+    case 'provision':
+      return provision(rest);
+    case 'bundle':
+      return bundle(rest);
     case 'audit':
       if (rest[0] === 'verify') return auditVerify(rest.slice(1));
       throw new UsageError(`unknown audit command: ${rest[0] ?? '(none)'}; try "audit verify --dir DIR"`);

@@ -15,6 +15,14 @@ Usage:
                      [--arg KEY=VALUE]... [--ttl SECONDS] [--wait SECONDS]
       Sign a command (ping, report-now, set-log-level, enter-maintenance,
       leave-maintenance, restart), send it over MQTT and print the results.
+  edge-agent provision --manifest FILE --out DIR [--jobs N]
+      Roll a fleet out from its manifest: each board's identity (proof of work on
+      N threads, default one per core), keystore and config, and the fleet
+      inventory, under DIR. Re-running keeps existing identities.
+  edge-agent bundle --arch x64|arm64 --out DIR [--with-node VERSION | --node-tarball FILE]
+      Build DIR/edge-agent-<version>-linux-<arch>/ from this checkout: the compiled agent,
+      its production node_modules, the units, install.sh and MANIFEST.sha256; optionally
+      a Node.js runtime (node-linux-<arch> from the npm registry, or that tarball).
   edge-agent demo [--agents N] [--exit-when-ready] [--timeout SECONDS] [--keep] [--broker URL]
       Start N agents (default 5) on this machine with an embedded MQTT broker
       (or the one at URL) and show their status as read back from MQTT.
