@@ -15,7 +15,7 @@
 import { spawn as nodeSpawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { systemClock, type Clock, type Timer } from '../clock/index.js';
+import { isClock, systemClock, type Clock, type Timer } from '../clock/index.js';
 
 export type NotifyErrorCode =
   /** A caller passed something of the wrong type or shape. */
@@ -451,11 +451,10 @@ function checkPid(pid: unknown, what: string): number {
 
 function checkClock(clock: unknown): Clock {
   if (clock === undefined) return systemClock;
-  const c = clock as Partial<Clock>;
-  if (typeof c !== 'object' || c === null || typeof c.now !== 'function' || typeof c.setTimer !== 'function') {
+  if (!isClock(clock)) {
     throw new NotifyError('BAD_ARGUMENT', 'clock must be a Clock');
   }
-  return clock as Clock;
+  return clock;
 }
 
 function checkTimeout(ms: unknown): number {

@@ -13,6 +13,12 @@ export interface Clock {
   setTimer(ms: number, fn: () => void): Timer;
 }
 
+/** True for anything with now() and setTimer(): what every room checks a clock option against. */
+export function isClock(value: unknown): value is Clock {
+  const c = value as Partial<Clock> | null;
+  return typeof c === 'object' && c !== null && typeof c.now === 'function' && typeof c.setTimer === 'function';
+}
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(ms, fn) {

@@ -1,5 +1,5 @@
 /** Input checks shared by the room's public functions; each throws LivenessError('BAD_ARGUMENT'). */
-import { systemClock, type Clock } from '../clock/index.js';
+import { isClock, systemClock, type Clock } from '../clock/index.js';
 import { LivenessError } from './errors.js';
 
 /** An integer option in [min, max], or its fallback when absent. */
@@ -53,9 +53,8 @@ export function requireFunction<F>(value: unknown, what: string): F {
 /** The given clock after checking its shape, or systemClock. */
 export function clockOf(value: unknown): Clock {
   if (value === undefined) return systemClock;
-  const c = value as Partial<Clock> | null;
-  if (typeof c !== 'object' || c === null || typeof c.now !== 'function' || typeof c.setTimer !== 'function') {
+  if (!isClock(value)) {
     throw new LivenessError('BAD_ARGUMENT', 'The clock must have now() and setTimer().');
   }
-  return c as Clock;
+  return value;
 }

@@ -4,7 +4,7 @@
  * tells listeners. Time comes only from the injected Clock. The shell
  * (orchestrator.ts) adds the audit trail and serialisation around it.
  */
-import type { Clock } from '../clock/index.js';
+import { isClock, type Clock } from '../clock/index.js';
 import { OrchestratorError } from './errors.js';
 import { type OrchestratorState, TRANSITIONS, isAllowed, isOrchestratorState } from './states.js';
 import { MAX_REASON_LENGTH, quote, shortText } from './text.js';
@@ -45,11 +45,10 @@ export const DEFAULT_HISTORY_LIMIT = 64;
 const MAX_HISTORY_LIMIT = 10_000;
 
 export function checkClock(clock: unknown): Clock {
-  const c = clock as Partial<Clock> | null;
-  if (typeof c !== 'object' || c === null || typeof c.now !== 'function' || typeof c.setTimer !== 'function') {
+  if (!isClock(clock)) {
     throw new OrchestratorError('BAD_ARGUMENT', 'the clock needs now() and setTimer(ms, fn)');
   }
-  return c as Clock;
+  return clock;
 }
 
 function illegal(from: OrchestratorState, to: unknown, cause?: unknown): OrchestratorError {

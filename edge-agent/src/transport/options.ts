@@ -1,5 +1,5 @@
 /** Tunables of a connection, their defaults and their validation. */
-import { systemClock, type Clock } from '../clock/index.js';
+import { isClock, systemClock, type Clock } from '../clock/index.js';
 import { TransportError } from './errors.js';
 import { resolveRateLimit, type RateLimit } from './rate-limit.js';
 
@@ -47,11 +47,10 @@ export function integerOption(value: unknown, fallback: number, what: string, mi
 /** The given clock after checking its shape, or systemClock. */
 export function clockOf(value: unknown): Clock {
   if (value === undefined) return systemClock;
-  const c = value as Partial<Clock> | null;
-  if (typeof c !== 'object' || c === null || typeof c.now !== 'function' || typeof c.setTimer !== 'function') {
+  if (!isClock(value)) {
     throw new TransportError('BAD_ARGUMENT', 'The clock must have now() and setTimer().');
   }
-  return c as Clock;
+  return value;
 }
 
 export function resolveChannelOptions(options: ChannelOptions | undefined): ResolvedChannelOptions {
