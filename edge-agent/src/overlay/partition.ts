@@ -16,6 +16,7 @@
  */
 import { PolicyError } from './policy-errors.js';
 import { assertPeerGraph, isSlot, type PeerGraph } from './neighbours.js';
+import { UnionFind } from './union-find.js';
 
 export interface ComponentSummary {
   /** Component id per slot (ids 0..count-1 in order of their lowest slot); -1 for a slot that holds no peer. */
@@ -43,35 +44,18 @@ export function components(graph: PeerGraph, size: number): ComponentSummary {
     throw new PolicyError('BAD_ARGUMENT', `components: size must be an integer in [0, 2^24], got ${String(size)}`);
   }
   const present = new Uint8Array(size);
-  const parent = new Int32Array(size).fill(-1);
-  const weight = new Uint32Array(size);
+  const sets = new UnionFind(size);
   for (const p of graph.peers()) {
     if (!isSlot(p) || p >= size) throw new PolicyError('BAD_GRAPH', `components: peer ${String(p)} is not a slot below ${size}`);
     present[p] = 1;
-    parent[p] = p;
-    weight[p] = 1;
   }
-  const find = (x: number): number => {
-    while (parent[x] !== x) {
-      const g = parent[parent[x]!]!;
-      parent[x] = g; // path halving
-      x = g;
-    }
-    return x;
-  };
   for (let a = 0; a < size; a++) {
     if (present[a] === 0) continue;
     const list = graph.neighboursOf(a);
     for (let i = 0; i < list.length; i++) {
       const b = list[i]!;
       if (!isSlot(b) || b >= size) throw new PolicyError('BAD_GRAPH', `components: neighbour ${String(b)} of ${a} is not a slot below ${size}`);
-      if (present[b] === 0) continue;
-      let ra = find(a);
-      let rb = find(b);
-      if (ra === rb) continue;
-      if (weight[ra]! < weight[rb]!) [ra, rb] = [rb, ra];
-      parent[rb] = ra;
-      weight[ra]! += weight[rb]!;
+      if (present[b] !== 0) sets.union(a, b);
     }
   }
   // Number components by their lowest slot so the ids are deterministic.
@@ -82,12 +66,12 @@ export function components(graph: PeerGraph, size: number): ComponentSummary {
   for (let s = 0; s < size; s++) {
     if (present[s] === 0) continue;
     peers++;
-    const r = find(s);
+    const r = sets.find(s);
     let id = rootId[r]!;
     if (id < 0) {
       id = sizes.length;
       rootId[r] = id;
-      sizes.push(weight[r]!);
+      sizes.push(sets.sizeOfRoot(r));
     }
     componentOf[s] = id;
   }
