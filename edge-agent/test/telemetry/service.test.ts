@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { systemClock } from '../../src/clock/index.js';
 import { MetricsRegistry } from '../../src/metrics/index.js';
@@ -70,14 +70,20 @@ async function until(what: string, ok: () => boolean | undefined, ms = 20_000): 
   }
 }
 
+/** A connected service on `url` and a watcher of its whole branch, closed at teardown. */
+async function startWatched(t: ExecutionContext, url: string): Promise<{ svc: TelemetryService; seen: Awaited<ReturnType<typeof watch>>['seen'] }> {
+  const svc = service(url, new MemoryOutbox());
+  svc.start();
+  await until('connect', () => svc.connected);
+  const { client, seen } = await watch(url, `edge/test/${PEER}/#`);
+  t.teardown(() => client.end(true));
+  return { svc, seen };
+}
+
 test('online status is retained, telemetry and events arrive in CBOR, stop leaves a clean offline', async (t) => {
   const broker = await startMosquitto();
   t.teardown(() => broker.close());
-  const svc = service(broker.url, new MemoryOutbox());
-  svc.start();
-  await until('connect', () => svc.connected);
-  const { client, seen } = await watch(broker.url, `edge/test/${PEER}/#`);
-  t.teardown(() => client.end(true));
+  const { svc, seen } = await startWatched(t, broker.url);
   await until('retained status', () => seen.some((m) => m.topic.endsWith('/status')));
   const status = seen.find((m) => m.topic.endsWith('/status'));
   t.true(status?.retain);
@@ -154,11 +160,7 @@ test('the same service works against the embedded aedes broker the demo uses', a
   const { startEmbeddedBroker } = await import('../../src/demo/broker.js');
   const broker = await startEmbeddedBroker();
   t.teardown(() => broker.close());
-  const svc = service(broker.url, new MemoryOutbox());
-  svc.start();
-  await until('connect', () => svc.connected);
-  const { client, seen } = await watch(broker.url, `edge/test/${PEER}/#`);
-  t.teardown(() => client.end(true));
+  const { svc, seen } = await startWatched(t, broker.url);
   await svc.event('test.aedes', { n: 1 });
   await until('status and event', () => seen.some((m) => m.topic.endsWith('/status')) && seen.some((m) => m.topic.endsWith('/events')));
   t.like(seen.find((m) => m.topic.endsWith('/status'))?.body, { state: 'online' });
