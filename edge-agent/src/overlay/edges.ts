@@ -8,11 +8,20 @@
  *
  * Each (reporter, neighbour, direction) keeps only its newest report: older or
  * equal timestamps are stale; an equal timestamp with the opposite kind is
- * equivocation (INCONSISTENT). Timestamps also drive collection: a confirmed
- * edge whose older end has not been refreshed for edgeTtlMs is removed, so
- * agents must re-announce their live links periodically (well within edgeTtlMs).
- * Records are forgotten once their newest report is older than retainMs, which
- * the core sets to its maxAgeMs: a replay of anything forgotten is TOO_OLD.
+ * equivocation (INCONSISTENT). A confirmed edge stays confirmed until either
+ * end reports a disconnect: only changes are flooded, so a long-lived edge's
+ * reports may be days old. sweep() collects an edge whose older report is
+ * older than edgeTtlMs unless the caller's `keep` vouches for it (the agent
+ * keeps edges between peers it can reach: a dead peer's surviving neighbours
+ * report their disconnects, so only edges cut off from us can go stale
+ * unseen). Unconfirmed records are forgotten once their newest report is
+ * older than retainMs (the core's maxAgeMs): a replay of anything forgotten is
+ * TOO_OLD.
+ *
+ * Each report may carry its signed proof, so that the table can hand a new
+ * neighbour everything it holds (catch-up), and a 64-bit tag (from the event
+ * hash) folded into an order-free digest: two tables holding the same reports
+ * have the same digest, so converged neighbours skip the catch-up.
  *
  * Pure: time comes in as `now`; no timers. Keys are hex peer ids.
  */
@@ -27,6 +36,23 @@ export interface EdgeReport {
   readonly direction: Direction;
   readonly connect: boolean;
   readonly timestamp: number;
+  /** The signed event behind the report, kept for catch-up. */
+  readonly proof?: ReportProof;
+}
+
+/** A report's signed event (frame body and signature) and its 64-bit digest tag as two 32-bit halves. */
+export interface ReportProof {
+  readonly body: Uint8Array;
+  readonly sig: Uint8Array;
+  readonly tagHi: number;
+  readonly tagLo: number;
+}
+
+/** Order-free summary of the reports held: equal tables give equal digests. */
+export interface TableDigest {
+  readonly count: number;
+  readonly xorHi: number;
+  readonly xorLo: number;
 }
 
 /** A confirmed edge appearing or going away; `from` dialled `to`. */
@@ -48,8 +74,9 @@ export interface EdgeTableOptions {
 }
 
 interface Slot {
-  ts: number;
-  connect: boolean;
+  readonly ts: number;
+  readonly connect: boolean;
+  readonly proof: ReportProof | undefined;
 }
 
 interface EdgeRecord {
@@ -79,6 +106,9 @@ export class EdgeTable {
   readonly #maxRecords: number;
   readonly #records = new Map<string, EdgeRecord>();
   #confirmedCount = 0;
+  #slots = 0;
+  #xorHi = 0;
+  #xorLo = 0;
 
   constructor(opts: EdgeTableOptions) {
     if (typeof opts !== 'object' || opts === null) throw new GossipError('BAD_ARGUMENT', 'EdgeTable: options must be an object');
@@ -95,6 +125,28 @@ export class EdgeTable {
 
   get confirmedCount(): number {
     return this.#confirmedCount;
+  }
+
+  /** Summary of every report held (see TableDigest). */
+  digest(): TableDigest {
+    return { count: this.#slots, xorHi: this.#xorHi >>> 0, xorLo: this.#xorLo >>> 0 };
+  }
+
+  /** The signed proofs of every report held, for a new neighbour's catch-up. */
+  proofs(): ReportProof[] {
+    const out: ReportProof[] = [];
+    for (const r of this.#records.values()) {
+      if (r.out?.proof !== undefined) out.push(r.out.proof);
+      if (r.in?.proof !== undefined) out.push(r.in.proof);
+    }
+    return out;
+  }
+
+  /** Our own view of one link end: the newest report (reporter, neighbour, direction) holds, if any. */
+  report(reporter: string, neighbour: string, direction: Direction): { timestamp: number; connect: boolean } | undefined {
+    const { key, slot } = this.#locate({ reporter, neighbour, direction, connect: true, timestamp: 0 });
+    const held = this.#records.get(key)?.[slot];
+    return held === undefined ? undefined : { timestamp: held.ts, connect: held.connect };
   }
 
   #locate(r: EdgeReport): { key: string; from: string; to: string; slot: 'out' | 'in' } {
@@ -129,20 +181,31 @@ export class EdgeTable {
       record = { from, to, out: undefined, in: undefined, confirmed: false };
       this.#records.set(key, record);
     }
-    record[slot] = { ts: report.timestamp, connect: report.connect };
-    const change = this.#evaluate(record, now);
+    this.#fold(record[slot], -1);
+    record[slot] = { ts: report.timestamp, connect: report.connect, proof: report.proof };
+    this.#fold(record[slot], 1);
+    const change = this.#evaluate(record, now, undefined);
     if (change !== null) changes.push(change);
     return { status: 'ok', changes };
   }
 
-  /** Collects edges not refreshed for edgeTtlMs and forgets records older than retainMs. Call it on a tick. */
-  sweep(now: number): EdgeChange[] {
+  /**
+   * Collects confirmed edges whose older report is over edgeTtlMs old, except
+   * those `keep(from, to)` vouches for, and forgets unconfirmed records older
+   * than retainMs. Call it on a tick.
+   */
+  sweep(now: number, keep?: (from: string, to: string) => boolean): EdgeChange[] {
     requireNow(now);
+    if (keep !== undefined && typeof keep !== 'function') throw new GossipError('BAD_ARGUMENT', 'EdgeTable: keep must be a function');
     const changes: EdgeChange[] = [];
     for (const [key, record] of this.#records) {
-      const change = this.#evaluate(record, now);
+      const change = this.#evaluate(record, now, keep ?? never);
       if (change !== null) changes.push(change);
-      if (!record.confirmed && newest(record) < now - this.#retainMs) this.#records.delete(key);
+      if (!record.confirmed && newest(record) < now - this.#retainMs) {
+        this.#fold(record.out, -1);
+        this.#fold(record.in, -1);
+        this.#records.delete(key);
+      }
     }
     return changes;
   }
@@ -171,11 +234,16 @@ export class EdgeTable {
     return n;
   }
 
-  #evaluate(r: EdgeRecord, now: number): EdgeChange | null {
+  /**
+   * Re-decides one record. `keep` undefined (a report being applied) never
+   * ages an edge out; sweep passes the caller's predicate (or one that keeps
+   * nothing), and then an edge older than edgeTtlMs stays only if kept.
+   */
+  #evaluate(r: EdgeRecord, now: number, keep: ((from: string, to: string) => boolean) | undefined): EdgeChange | null {
     const o = r.out;
     const i = r.in;
     const both = o !== undefined && i !== undefined && o.connect && i.connect;
-    const fresh = both && now - Math.min(o.ts, i.ts) <= this.#edgeTtlMs;
+    const fresh = both && (keep === undefined || now - Math.min(o.ts, i.ts) <= this.#edgeTtlMs || keep(r.from, r.to));
     if (r.confirmed) {
       if (both && fresh) return null;
       r.confirmed = false;
@@ -192,17 +260,32 @@ export class EdgeTable {
 
   /** Sweeps, then evicts the oldest unconfirmed record; false when every record is a confirmed edge. */
   #makeRoom(now: number, changes: EdgeChange[]): boolean {
-    changes.push(...this.sweep(now));
+    // Room comes from old unconfirmed records only: a full table must not age out live edges.
+    changes.push(...this.sweep(now, always));
     if (this.#records.size < this.#maxRecords) return true;
     for (const [key, record] of this.#records) {
       if (!record.confirmed) {
+        this.#fold(record.out, -1);
+        this.#fold(record.in, -1);
         this.#records.delete(key);
         return true;
       }
     }
     return false;
   }
+
+  /** Adds (+1) or removes (-1) a slot from the digest; XOR is its own inverse. */
+  #fold(slot: Slot | undefined, sign: 1 | -1): void {
+    if (slot === undefined) return;
+    this.#slots += sign;
+    if (slot.proof === undefined) return;
+    this.#xorHi ^= slot.proof.tagHi;
+    this.#xorLo ^= slot.proof.tagLo;
+  }
 }
+
+const never = (): boolean => false;
+const always = (): boolean => true;
 
 function newest(r: EdgeRecord): number {
   return Math.max(r.out?.ts ?? -Infinity, r.in?.ts ?? -Infinity);

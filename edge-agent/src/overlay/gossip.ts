@@ -17,7 +17,7 @@ import { hash as nodeHash } from 'node:crypto';
 import type { Clock } from '../clock/index.js';
 import { isClock } from '../clock/index.js';
 import { DEFAULT_POW_DIFFICULTY, MAX_POW_DIFFICULTY, verify as identityVerify } from '../identity/index.js';
-import { EdgeTable, type EdgeChange } from './edges.js';
+import { EdgeTable, type EdgeChange, type ReportProof, type TableDigest } from './edges.js';
 import { GossipError } from './gossip-errors.js';
 import {
   MAX_WIRE_TTL,
@@ -82,17 +82,24 @@ export interface GossipOptions {
   readonly difficulty?: number;
   /** Hops an announced event may travel (default 6). */
   readonly maxTtl?: number;
-  /** Events with a timestamp older than now - maxAgeMs are TOO_OLD (default 10 min). */
+  /**
+   * Events with a timestamp older than now - maxAgeMs are TOO_OLD (default 30 days). Only changes are
+   * flooded, so a live link's reports are as old as the link: the agent re-announces every link well
+   * within this (every 7 days) so that a new peer's catch-up never meets a TOO_OLD report.
+   */
   readonly maxAgeMs?: number;
   /** Events with a timestamp beyond now + maxFutureSkewMs are FROM_FUTURE (default 30 s). */
   readonly maxFutureSkewMs?: number;
-  /** How long a hash stays in the seen cache; at least maxAgeMs + maxFutureSkewMs (the default). */
+  /**
+   * How long a hash stays in the seen cache (default 10 min + maxFutureSkewMs). It only has to outlast a
+   * flood: a later copy of a held report is STALE (no signature check), one of a forgotten report TOO_OLD.
+   */
   readonly seenTtlMs?: number;
   /** Seen-cache entries (default 100 000). */
   readonly seenCapacity?: number;
   /** Both ends' reports must lie this close in time for an edge to confirm (default 30 s). */
   readonly confirmTimeoutMs?: number;
-  /** A confirmed edge not refreshed by both ends for this long is collected (default 15 min). */
+  /** A confirmed edge whose older report is this old is collected by sweep() unless its `keep` vouches for it (default 15 min). */
   readonly edgeTtlMs?: number;
   /** Edge records held (default 200 000). */
   readonly maxEdgeRecords?: number;
@@ -174,9 +181,9 @@ export class GossipCore {
     this.ourId = toHex(opts.ourId);
     this.#clock = opts.clock;
     this.#verify = opts.verify ?? identityVerify;
-    const maxAgeMs = intOption(opts.maxAgeMs, 10 * 60_000, 'maxAgeMs', 1);
+    const maxAgeMs = intOption(opts.maxAgeMs, 30 * 24 * 3_600_000, 'maxAgeMs', 1);
     const maxFutureSkewMs = intOption(opts.maxFutureSkewMs, 30_000, 'maxFutureSkewMs', 0);
-    const seenTtlMs = intOption(opts.seenTtlMs, maxAgeMs + maxFutureSkewMs, 'seenTtlMs', maxAgeMs + maxFutureSkewMs);
+    const seenTtlMs = intOption(opts.seenTtlMs, 10 * 60_000 + maxFutureSkewMs, 'seenTtlMs', 1);
     this.#o = {
       difficulty: intOption(opts.difficulty, DEFAULT_POW_DIFFICULTY, 'difficulty', 0, MAX_POW_DIFFICULTY),
       maxTtl: intOption(opts.maxTtl, 6, 'maxTtl', 1, MAX_WIRE_TTL),
@@ -207,6 +214,21 @@ export class GossipCore {
     return this.#seen.size;
   }
 
+  /** Hops our own events start with. */
+  get maxTtl(): number {
+    return this.#o.maxTtl;
+  }
+
+  /** Summary of the reports held; a neighbour with the same digest needs no catch-up. */
+  digest(): TableDigest {
+    return this.#edges.digest();
+  }
+
+  /** Every signed report held, as frames with a full hop budget: a new neighbour's catch-up. */
+  catchUpFrames(): Uint8Array[] {
+    return this.#edges.proofs().map((p) => encodeFrame({ body: p.body, sig: p.sig, ttl: this.#o.maxTtl }));
+  }
+
   /** True while `peer` (hex id) is banned. */
   isBanned(peer: string, now: number = this.#clock.now()): boolean {
     const until = this.#bans.get(peer);
@@ -227,6 +249,19 @@ export class GossipCore {
    * bytes: every problem is a typed rejection. Throws only for a caller bug.
    */
   receive(from: string, bytes: Uint8Array, now: number = this.#clock.now()): ReceiveResult {
+    return this.#receive(from, bytes, now, true);
+  }
+
+  /**
+   * receive() without the neighbour's rate limit, for the one catch-up a new
+   * link brings (thousands of reports at once). The shell bounds how many
+   * frames a neighbour may send this way; every other check applies.
+   */
+  receiveCatchUp(from: string, bytes: Uint8Array, now: number = this.#clock.now()): ReceiveResult {
+    return this.#receive(from, bytes, now, false);
+  }
+
+  #receive(from: string, bytes: Uint8Array, now: number, limited: boolean): ReceiveResult {
     if (typeof from !== 'string' || from.length === 0 || from.length > 2 * PEER_ID_BYTES) {
       throw new GossipError('BAD_ARGUMENT', 'receive: from must be a hex peer id');
     }
@@ -234,7 +269,7 @@ export class GossipCore {
     if (typeof now !== 'number' || !Number.isFinite(now)) throw new GossipError('BAD_ARGUMENT', 'receive: now must be a finite number');
 
     if (this.isBanned(from, now)) return reject('BANNED');
-    if (!this.#takeToken(from, now)) return this.#penalise(from, 'RATE_LIMITED', now);
+    if (limited && !this.#takeToken(from, now)) return this.#penalise(from, 'RATE_LIMITED', now);
 
     let frame;
     try {
@@ -255,7 +290,14 @@ export class GossipCore {
     if (this.isBanned(signer, now)) return reject('BANNED');
     if (event.timestamp > now + this.#o.maxFutureSkewMs) return this.#penalise(from, 'FROM_FUTURE', now);
     if (event.timestamp < now - this.#o.maxAgeMs) return reject('TOO_OLD');
-    const report = { reporter: signer, neighbour: toHex(event.neighbour), direction: event.direction, connect: event.event === 'connect', timestamp: event.timestamp };
+    const report = {
+      reporter: signer,
+      neighbour: toHex(event.neighbour),
+      direction: event.direction,
+      connect: event.event === 'connect',
+      timestamp: event.timestamp,
+      proof: proofOf(frame.body, frame.sig, hash),
+    };
     // Only 'stale' is decided before verifying: dropping is safe either way, while a
     // ban for equivocation must rest on two verified signatures.
     if (this.#edges.check(report) === 'stale') return reject('STALE');
@@ -306,6 +348,7 @@ export class GossipCore {
       direction: signed.event.direction,
       connect: signed.event.event === 'connect',
       timestamp: now,
+      proof: proofOf(signed.body, signed.sig, signed.hash),
     };
     if (this.#edges.check(report) !== 'ok') {
       throw new GossipError('BAD_ARGUMENT', 'announce: an event for this link at the same or a later time was already announced');
@@ -315,11 +358,14 @@ export class GossipCore {
     return { bytes: encodeFrame({ body: signed.body, sig: signed.sig, ttl: this.#o.maxTtl }), event: signed.event, edgeChanges: applied.changes };
   }
 
-  /** Ages confirmed edges and forgets old records and bans. Call it every few seconds. */
-  sweep(now: number = this.#clock.now()): EdgeChange[] {
+  /**
+   * Ages confirmed edges (those `keep` vouches for stay; see EdgeTable.sweep)
+   * and forgets old records and bans. Call it every few seconds.
+   */
+  sweep(now: number = this.#clock.now(), keep?: (from: string, to: string) => boolean): EdgeChange[] {
     this.#seen.expire(now);
     for (const [peer, until] of this.#bans) if (now >= until) this.#bans.delete(peer);
-    return this.#edges.sweep(now);
+    return this.#edges.sweep(now, keep);
   }
 
   #state(peer: string, now: number): PeerState {
@@ -373,6 +419,12 @@ export class GossipCore {
     }
     this.#bans.set(peer, now + this.#o.banMs);
   }
+}
+
+/** The proof a report keeps: its signed body and the first 64 bits of its hash as the digest tag. */
+function proofOf(body: Uint8Array, sig: Uint8Array, hash: Uint8Array): ReportProof {
+  const view = new DataView(hash.buffer, hash.byteOffset, 8);
+  return { body, sig, tagHi: view.getUint32(0), tagLo: view.getUint32(4) };
 }
 
 function reject(reason: RejectReason, edgeChanges: EdgeChange[] = []): ReceiveResult {

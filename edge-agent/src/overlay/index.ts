@@ -38,7 +38,7 @@ export {
   type Verifier,
 } from './gossip-event.js';
 export { SeenCache } from './seen-cache.js';
-export { EdgeTable, type EdgeChange, type EdgeReport, type EdgeTableOptions } from './edges.js';
+export { EdgeTable, type EdgeChange, type EdgeReport, type EdgeTableOptions, type ReportProof, type TableDigest } from './edges.js';
 export { GossipCore, PENALTY, type Forward, type GossipOptions, type ReceiveResult, type RejectReason } from './gossip.js';
 export { RouteError, type RouteErrorCode } from './route-errors.js';
 export {

@@ -117,3 +117,63 @@ test('the record count is bounded: the oldest unconfirmed record is evicted, con
   full.apply(r('b', 'a', 'in', true, 0), 0);
   t.is(full.apply(r('c', 'd', 'out', true, 1), 1).status, 'full');
 });
+
+test('applying a report never ages an edge: old pairs confirm and a confirmed edge survives any later report', (t) => {
+  const e = new EdgeTable(opts);
+  // A catch-up days after the link came up: both reports old, still close to each other.
+  e.apply(r('a', 'b', 'out', true, 100), 1_000_000);
+  t.deepEqual(e.apply(r('b', 'a', 'in', true, 200), 1_000_000).changes, [{ change: 'confirmed', from: 'a', to: 'b' }]);
+  // One end refreshes long after the other: still confirmed (the other end's report is old, not withdrawn).
+  t.deepEqual(e.apply(r('a', 'b', 'out', true, 900_000), 1_000_000).changes, []);
+  t.true(e.isConfirmed('a', 'b'));
+});
+
+test('sweep keeps an old edge that keep() vouches for and collects it once keep() stops vouching', (t) => {
+  const e = new EdgeTable(opts);
+  e.apply(r('a', 'b', 'out', true, 0), 0);
+  e.apply(r('b', 'a', 'in', true, 0), 0);
+  let reachable = true;
+  const keep = (from: string, to: string): boolean => reachable && from === 'a' && to === 'b';
+  t.deepEqual(e.sweep(50_000, keep), []);
+  t.true(e.isConfirmed('a', 'b'));
+  reachable = false;
+  t.deepEqual(e.sweep(50_001, keep), [{ change: 'removed', from: 'a', to: 'b' }]);
+  t.throws(() => e.sweep(1, 'yes' as never), { message: /keep/ });
+});
+
+test('a full table makes room from unconfirmed records only, never by ageing out confirmed edges', (t) => {
+  const e = new EdgeTable({ ...opts, maxRecords: 2 });
+  e.apply(r('a', 'b', 'out', true, 0), 0);
+  e.apply(r('b', 'a', 'in', true, 0), 0);
+  e.apply(r('c', 'd', 'out', true, 0), 0);
+  // Long after edgeTtlMs: the old confirmed edge stays, the half edge c>d gives way.
+  t.is(e.apply(r('e', 'f', 'out', true, 100_000), 100_000).status, 'ok');
+  t.true(e.isConfirmed('a', 'b'));
+  t.is(e.report('c', 'd', 'out'), undefined);
+  t.deepEqual(e.report('e', 'f', 'out'), { timestamp: 100_000, connect: true });
+});
+
+const proof = (n: number) => ({ body: Uint8Array.of(n), sig: new Uint8Array(64), tagHi: (n * 0x9e3779b1) >>> 0, tagLo: (n * 0x85ebca6b) >>> 0 });
+const withProof = (rep: EdgeReport, n: number): EdgeReport => ({ ...rep, proof: proof(n) });
+
+test('the digest depends on the reports held, not on their order; replaced and forgotten reports leave it', (t) => {
+  const x = new EdgeTable(opts);
+  const y = new EdgeTable(opts);
+  const reports = [withProof(r('a', 'b', 'out', true, 1), 1), withProof(r('b', 'a', 'in', true, 2), 2), withProof(r('c', 'a', 'out', true, 3), 3)];
+  for (const rep of reports) x.apply(rep, 10);
+  for (const rep of [...reports].reverse()) y.apply(rep, 10);
+  t.deepEqual(x.digest(), y.digest());
+  t.is(x.digest().count, 3);
+  t.not(x.digest().xorHi, 0);
+  const before = y.digest();
+  y.apply(withProof(r('c', 'a', 'out', false, 4), 4), 10);
+  t.notDeepEqual(y.digest(), before, 'a newer report replaces the older one in the digest');
+  t.is(y.digest().count, 3);
+  // c>a is now a tombstone; forgetting it (after retainMs) takes it out of the digest.
+  y.sweep(30_000, () => true);
+  t.is(y.digest().count, 2);
+  x.sweep(30_000, () => true);
+  t.is(x.digest().count, 2);
+  t.deepEqual(x.digest(), y.digest());
+  t.deepEqual(x.proofs().map((p) => p.body[0]).sort(), [1, 2]);
+});

@@ -218,7 +218,7 @@ test('caller mistakes throw GossipError BAD_ARGUMENT', async (t) => {
   const clock = new ManualClock(0);
   t.throws(() => new GossipCore({ ourId: new Uint8Array(3), clock }), { instanceOf: GossipError });
   t.throws(() => new GossipCore({ ourId: us!.peerId, clock: {} as ManualClock }), { instanceOf: GossipError });
-  t.throws(() => new GossipCore({ ourId: us!.peerId, clock, seenTtlMs: 1000 }), { instanceOf: GossipError, message: /seenTtlMs/ });
+  t.throws(() => new GossipCore({ ourId: us!.peerId, clock, seenTtlMs: 0 }), { instanceOf: GossipError, message: /seenTtlMs/ });
   t.throws(() => new GossipCore({ ourId: us!.peerId, clock, maxTtl: 0 }), { instanceOf: GossipError });
   const core = new GossipCore({ ourId: us!.peerId, clock });
   t.throws(() => core.receive(42 as unknown as string, new Uint8Array(1)), { instanceOf: GossipError });
@@ -252,4 +252,35 @@ test('fuzz: random bytes and mutated events never throw from receive()', async (
     { numRuns: 400 },
   );
   t.pass();
+});
+
+test('catch-up: a new neighbour given every held report ends with the same table and digest, without rate limits', async (t) => {
+  const [us, a, b, c] = await peers;
+  const old = setup(us!, { eventBurst: 2, eventsPerSec: 1 });
+  old.core.receiveCatchUp(c!.hex, frame(a!, 'connect', b!, 'out', T0));
+  old.core.receiveCatchUp(c!.hex, frame(b!, 'connect', a!, 'in', T0 + 5));
+  old.core.receiveCatchUp(c!.hex, frame(c!, 'connect', a!, 'out', T0 + 7));
+  t.is(old.core.edges.size, 2);
+  const fresh = setup(c!, { eventBurst: 2, eventsPerSec: 1 });
+  t.notDeepEqual(fresh.core.digest(), old.core.digest());
+  const frames = old.core.catchUpFrames();
+  t.is(frames.length, 3);
+  t.true(frames.every((f) => parseFrame(f).ttl === old.core.maxTtl));
+  // Three frames from one neighbour with a burst of 2: the limited path refuses the third, catch-up does not.
+  const limited = setup(c!, { eventBurst: 2, eventsPerSec: 1 });
+  t.deepEqual(frames.map((f) => reason(limited.core.receive(us!.hex, f))), ['ACCEPTED', 'ACCEPTED', 'RATE_LIMITED']);
+  t.true(frames.every((f) => fresh.core.receiveCatchUp(us!.hex, f).accepted));
+  t.deepEqual(fresh.core.digest(), old.core.digest());
+  t.deepEqual(fresh.core.edges.confirmed(), [{ from: a!.hex, to: b!.hex }]);
+});
+
+test('a long-lived link still confirms at a peer that learns of it late, and sweep keeps it while keep() vouches', async (t) => {
+  const [us, a, b] = await peers;
+  const { core, clock } = setup(us!, { edgeTtlMs: 60_000 });
+  clock.advance(5 * 24 * 3_600_000); // five days after the link came up
+  core.receive(b!.hex, frame(a!, 'connect', b!, 'out', T0));
+  core.receive(a!.hex, frame(b!, 'connect', a!, 'in', T0 + 10));
+  t.true(core.edges.isConfirmed(a!.hex, b!.hex));
+  t.deepEqual(core.sweep(undefined, () => true), []);
+  t.deepEqual(core.sweep(undefined, () => false), [{ change: 'removed', from: a!.hex, to: b!.hex }]);
 });
