@@ -8,6 +8,7 @@ import { CommandVerifier, ReplayGuard, parseOperatorKey } from '../commands/inde
 import type { AgentConfig } from '../config/index.js';
 import { loadIdentity, shortId, toHex, type LocalIdentity } from '../identity/index.js';
 import { LivenessChallenger, registerLivenessResponder, withLivenessMessages, type PeerStats } from '../liveness/index.js';
+import { OverlayNode, withOverlayMessages } from '../mesh/index.js';
 import { MetricsRegistry } from '../metrics/index.js';
 import { Orchestrator, type OrchestratorState } from '../orchestrator/index.js';
 import { DurableQueue } from '../store/index.js';
@@ -75,6 +76,7 @@ export class Agent {
   private transport: ConnectionManager | undefined;
   private messenger: Messenger | undefined;
   private challenger: LivenessChallenger | undefined;
+  private overlay: OverlayNode | undefined;
   private telemetry: TelemetryService | undefined;
   private listening: string | null = null;
   private stopRequested = false;
@@ -151,7 +153,7 @@ export class Agent {
     ];
   }
 
-  /** Secure channels (BOLT 8 over TCP): listen, dial the bootstrap peers, keep one channel per peer; liveness on top. */
+  /** Secure channels (BOLT 8 over TCP): listen, dial the bootstrap peers, keep one channel per peer; liveness and the overlay on top. */
   private transportService(): Service {
     const { config, deps } = this;
     let responder: { close(): void } | undefined;
@@ -162,7 +164,8 @@ export class Agent {
         const secretKey = identity.secretKeyCopy();
         try {
           this.transport = new ConnectionManager({ secretKey, logger: deps.log });
-          this.messenger = new Messenger({ manager: this.transport, registry: withLivenessMessages(coreMessages), clock: this.clock, logger: deps.log });
+          const registry = withOverlayMessages(withLivenessMessages(coreMessages));
+          this.messenger = new Messenger({ manager: this.transport, registry, clock: this.clock, logger: deps.log });
           responder = registerLivenessResponder(this.messenger, { secretKey, peerId: identity.peerId, clock: this.clock });
         } finally {
           secretKey.fill(0); // each keeps its own copy and wipes it on close
@@ -173,6 +176,22 @@ export class Agent {
         manager.onOpen((channel) => report('open', toHex(channel.remotePeerId)));
         manager.onClose((closed) => report('closed', closed.peer, closed.info.reason));
         this.metrics.register('transport', () => ({ channels: manager.channels().length }));
+        // The overlay follows every channel from the first one on, so it starts before we listen or dial.
+        this.overlay = new OverlayNode({
+          messenger: this.messenger,
+          manager,
+          signer: { secretKey: identity.secretKeyCopy(), publicKey: identity.publicKey, pow: identity.pow.nonce },
+          clock: this.clock,
+          log: deps.log,
+          maxPeers: this.profile?.peerMapMaxPeers,
+          onEvent: (kind, data) => void this.telemetry?.event(`overlay.${kind}`, data).catch(() => {}),
+        });
+        this.overlay.start();
+        const overlay = this.overlay;
+        this.metrics.register('overlay', () => {
+          const { rejected, ...figures } = overlay.stats();
+          return { ...figures, rejected: Object.values(rejected).reduce((a, b) => a + b, 0) };
+        });
         if (config.liveness.challenge) {
           const { intervalMs, deadlineMs, missesOffline } = config.liveness;
           this.challenger = new LivenessChallenger({
@@ -195,6 +214,7 @@ export class Agent {
       },
       stop: async () => {
         this.challenger?.stop();
+        this.overlay?.close();
         responder?.close();
         this.messenger?.close();
         await this.transport?.close();

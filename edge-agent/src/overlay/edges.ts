@@ -127,9 +127,26 @@ export class EdgeTable {
     return this.#confirmedCount;
   }
 
-  /** Summary of every report held (see TableDigest). */
-  digest(): TableDigest {
-    return { count: this.#slots, xorHi: this.#xorHi >>> 0, xorLo: this.#xorLo >>> 0 };
+  /**
+   * Summary of every report held (see TableDigest), leaving out the records
+   * of the directed edges in `without`: two ends of a new link compare their
+   * tables without the link's own reports, which each end has just signed.
+   */
+  digest(without: readonly (readonly [from: string, to: string])[] = []): TableDigest {
+    let count = this.#slots;
+    let hi = this.#xorHi;
+    let lo = this.#xorLo;
+    for (const [from, to] of without) {
+      const r = this.#records.get(`${from}>${to}`);
+      for (const slot of [r?.out, r?.in]) {
+        if (slot === undefined) continue;
+        count--;
+        if (slot.proof === undefined) continue;
+        hi ^= slot.proof.tagHi;
+        lo ^= slot.proof.tagLo;
+      }
+    }
+    return { count, xorHi: hi >>> 0, xorLo: lo >>> 0 };
   }
 
   /** The signed proofs of every report held, for a new neighbour's catch-up. */

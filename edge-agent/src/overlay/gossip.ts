@@ -219,9 +219,17 @@ export class GossipCore {
     return this.#o.maxTtl;
   }
 
-  /** Summary of the reports held; a neighbour with the same digest needs no catch-up. */
-  digest(): TableDigest {
-    return this.#edges.digest();
+  /**
+   * Summary of the reports held; a neighbour with the same digest needs no
+   * catch-up. With `neighbour` (hex id), the reports of our link to it are
+   * left out, so both ends of a new link compare what they knew before it.
+   */
+  digest(neighbour?: string): TableDigest {
+    if (neighbour === undefined) return this.#edges.digest();
+    return this.#edges.digest([
+      [this.ourId, neighbour],
+      [neighbour, this.ourId],
+    ]);
   }
 
   /** Every signed report held, as frames with a full hop budget: a new neighbour's catch-up. */
