@@ -17,10 +17,14 @@ const frames = s.array(s.bytes({ min: 1, max: MAX_FRAME_BYTES }), { max: MAX_BAT
 /** Gossip events, flooded. */
 export const overlayEvents = defineMessage('overlay/events', s.object({ frames }));
 
-/** The sender's table digest (EdgeTable.digest) at link-up. */
+/**
+ * The sender's table digest (EdgeTable.digest): at link-up without the link's
+ * own two reports (linkUp true), and periodically of the whole table
+ * (anti-entropy, linkUp false).
+ */
 export const overlayDigest = defineMessage(
   'overlay/digest',
-  s.object({ count: s.int({ min: 0 }), xorHi: s.int({ min: 0, max: 0xffffffff }), xorLo: s.int({ min: 0, max: 0xffffffff }) }),
+  s.object({ count: s.int({ min: 0 }), xorHi: s.int({ min: 0, max: 0xffffffff }), xorLo: s.int({ min: 0, max: 0xffffffff }), linkUp: s.bool() }),
 );
 
 /** Part of a catch-up: every report the sender holds, in batches. */

@@ -12,6 +12,9 @@
  * - Reports about our own links that contradict our channels (sent before a
  *   restart, or replayed) are corrected by a fresh report; a partner's
  *   refresh of our link is echoed so that both halves stay close in time.
+ * - Every antiEntropyMs each neighbour gets our digest; a difference that
+ *   stays unchanged over two rounds is repaired by a catch-up, whatever lost
+ *   the events (a dropped batch, a ban that has expired, a bug).
  * - Every refreshMs the dialling end re-announces each link (the partner
  *   echoes), keeping every report younger than the core's maxAgeMs.
  * - sweep() keeps edges between peers reachable from us; partition and
@@ -46,7 +49,8 @@ export interface OverlayNodeOptions {
   /** Our signing key, public key and PoW nonce. The node keeps the key and wipes it on close(). */
   readonly signer: EventSigner;
   readonly clock?: Clock;
-  readonly log?: LogSink;
+  /** Where link changes and map changes are logged; with debug(), each map change also lists the edges. */
+  readonly log?: LogSink & { debug?(obj: object, msg: string): void };
   /** GossipCore options (ourId and clock come from here). */
   readonly gossip?: Omit<GossipOptions, 'ourId' | 'clock'>;
   /** PeerStore capacity (the board profile's bound). Default 100,000. */
@@ -61,6 +65,11 @@ export interface OverlayNodeOptions {
   readonly refreshMs?: number;
   /** Partition and eclipse are checked this often. Default 10 s. */
   readonly watchMs?: number;
+  /**
+   * Each neighbour gets our whole digest this often (anti-entropy). A difference that stays the same over two
+   * rounds (both tables settled, yet apart) triggers a catch-up; one caused by events in flight does not. Default 30 s.
+   */
+  readonly antiEntropyMs?: number;
   /** A changed map is logged (event 'overlay': edges, peers, map digest) at most this often. Default 1 s. */
   readonly reportMs?: number;
   /** A new neighbour's catch-up bypasses the rate limit for this long after the link opens. Default 60 s. */
@@ -95,6 +104,8 @@ interface Link {
   readonly direction: Direction;
   catchUpLeft: number;
   readonly catchUpUntil: number;
+  /** The last periodic mismatch seen with this neighbour ("theirs|ours"), to act only on a settled one. */
+  mismatch: string | undefined;
 }
 
 function positiveInt(value: unknown, fallback: number, what: string): number {
@@ -118,6 +129,7 @@ export class OverlayNode {
     refreshMs: number;
     watchMs: number;
     reportMs: number;
+    antiEntropyMs: number;
     catchUpWindowMs: number;
     maxQueued: number;
   };
@@ -125,7 +137,7 @@ export class OverlayNode {
   readonly #manager: ConnectionManager;
   readonly #signer: EventSigner;
   readonly #clock: Clock;
-  readonly #log: LogSink;
+  readonly #log: LogSink & { debug?(obj: object, msg: string): void };
   readonly #onEvent: (kind: string, data: Record<string, unknown>) => void;
   readonly #me: Uint8Array;
   readonly #links = new Map<string, Link>();
@@ -169,6 +181,7 @@ export class OverlayNode {
       refreshMs: positiveInt(options.refreshMs, 7 * 24 * 3_600_000, 'refreshMs'),
       watchMs: positiveInt(options.watchMs, 10_000, 'watchMs'),
       reportMs: positiveInt(options.reportMs, 1_000, 'reportMs'),
+      antiEntropyMs: positiveInt(options.antiEntropyMs, 30_000, 'antiEntropyMs'),
       catchUpWindowMs: positiveInt(options.catchUpWindowMs, 60_000, 'catchUpWindowMs'),
       maxQueued: positiveInt(options.maxQueued, 4096, 'maxQueued'),
     };
@@ -193,6 +206,7 @@ export class OverlayNode {
     this.#every(this.#o.refreshMs, () => this.#refresh());
     this.#every(this.#o.watchMs, () => this.#watchMap());
     this.#every(this.#o.reportMs, () => this.#report());
+    this.#every(this.#o.antiEntropyMs, () => this.#antiEntropy());
   }
 
   /** Stops timers and listeners and wipes the signing key. Channels belong to the manager. */
@@ -256,14 +270,14 @@ export class OverlayNode {
     const hex = toHex(channel.remotePeerId);
     const direction: Direction = channel.initiator ? 'out' : 'in';
     const now = this.#clock.now();
-    this.#links.set(hex, { channel, peerId: channel.remotePeerId, direction, catchUpLeft: Number.MAX_SAFE_INTEGER, catchUpUntil: now + this.#o.catchUpWindowMs });
+    this.#links.set(hex, { channel, peerId: channel.remotePeerId, direction, catchUpLeft: Number.MAX_SAFE_INTEGER, catchUpUntil: now + this.#o.catchUpWindowMs, mismatch: undefined });
     this.store.pin(channel.remotePeerId);
     this.#log.info({ event: 'overlay.link', link: 'up', peer: hex, direction }, `overlay link up ${hex.slice(0, 8)} (${direction})`);
     this.#announce('connect', channel.remotePeerId, direction);
     // Our connect goes first on the channel, then the digest that leaves both halves of this link out.
     await this.#flushTo(hex);
     const digest = this.core.digest(hex);
-    await this.#messenger.send(channel.remotePeerId, overlayDigest, { ...digest }).catch(() => {});
+    await this.#messenger.send(channel.remotePeerId, overlayDigest, { ...digest, linkUp: true }).catch(() => {});
   }
 
   #linkDown(closed: ChannelClosed): void {
@@ -303,13 +317,26 @@ export class OverlayNode {
     }
   }
 
-  async #onDigest(m: Incoming<{ count: number; xorHi: number; xorLo: number }>): Promise<void> {
+  #antiEntropy(): void {
+    const digest = { ...this.core.digest(), linkUp: false };
+    for (const link of this.#links.values()) void this.#messenger.send(link.peerId, overlayDigest, digest).catch(() => {});
+  }
+
+  async #onDigest(m: Incoming<{ count: number; xorHi: number; xorLo: number; linkUp: boolean }>): Promise<void> {
     const from = toHex(m.peerId);
     const link = this.#links.get(from);
     if (link === undefined || this.#closed) return;
-    const mine = this.core.digest(from);
     const theirs = m.body;
-    if (mine.count === theirs.count && mine.xorHi === theirs.xorHi && mine.xorLo === theirs.xorLo) return;
+    const mine = theirs.linkUp ? this.core.digest(from) : this.core.digest();
+    const same = mine.count === theirs.count && mine.xorHi === theirs.xorHi && mine.xorLo === theirs.xorLo;
+    if (!theirs.linkUp) {
+      const key = same ? undefined : `${theirs.count}.${theirs.xorHi}.${theirs.xorLo}|${mine.count}.${mine.xorHi}.${mine.xorLo}`;
+      const settled = key !== undefined && key === link.mismatch;
+      link.mismatch = settled ? undefined : key;
+      if (!settled) return;
+    } else if (same) {
+      return;
+    }
     // Our table differs from theirs: send them everything we hold; they drop what they have (STALE, no signature check).
     const frames = this.core.catchUpFrames();
     this.#count.catchUpsSent++;
@@ -452,10 +479,11 @@ export class OverlayNode {
 
   /** One log line per change of the map, at most every reportMs: what an operator (and the 30-agent test) reads. */
   #report(): void {
-    const { map, edges, peers, neighbours } = this.stats();
+    const { map, edges, peers, neighbours, rejected, catchUpsSent, corrections, dropped } = this.stats();
     if (map === this.#reported) return;
     this.#reported = map;
-    this.#log.info({ event: 'overlay', map, edges, peers, neighbours }, `overlay map ${map}: ${edges} edges, ${peers} peers`);
+    this.#log.info({ event: 'overlay', map, edges, peers, neighbours, rejected, catchUpsSent, corrections, dropped }, `overlay map ${map}: ${edges} edges, ${peers} peers`);
+    this.#log.debug?.({ event: 'overlay.edges', map, edges: this.edges().map((e) => `${e.from}>${e.to}`) }, 'overlay map edges');
   }
 
   #computeMapDigest(): string {

@@ -5,7 +5,8 @@
  * through catch-up. Waits are safety nets, never speed assertions.
  */
 import test from 'ava';
-import { solvePow, toHex } from '../../src/identity/index.js';
+import { generateKeyPair, peerIdOf, solvePow, toHex } from '../../src/identity/index.js';
+import { encodeEvent, signEvent } from '../../src/overlay/index.js';
 import { MeshError, OverlayNode, withOverlayMessages, type OverlayNodeOptions } from '../../src/mesh/index.js';
 import { Messenger } from '../../src/transport/index.js';
 import { coreMessages } from '../../src/wire/index.js';
@@ -148,4 +149,22 @@ test('edges older than edgeTtlMs stay while reachable; after a cut each side kee
   await until(() => converged(left) && converged(right), 20_000, 'each side converged to its own component');
   t.deepEqual(sorted(a.overlay.edges()), [`${a.hex}>${b.hex}`]);
   t.deepEqual(sorted(d.overlay.edges()), [`${c.hex}>${d.hex}`]);
+});
+
+test('anti-entropy: an event one neighbour missed is repaired once the difference has settled', async (t) => {
+  const [a, b] = await Promise.all([node({ antiEntropyMs: 100 }), node({ antiEntropyMs: 100 })]);
+  t.teardown(() => closeAll([a, b]));
+  await a.manager.dial(address(b.keys, b.port));
+  await until(() => converged([a, b]) && truth([a, b]).length === 1, 20_000, 'pair converged');
+  // b learns a report that never reached a (as if its batch had been lost): only b's table holds it.
+  const x = generateKeyPair();
+  const y = generateKeyPair();
+  const signer = { secretKey: x.secretKey, publicKey: x.publicKey, pow: await solvePow(x.publicKey, DIFFICULTY) };
+  const frame = encodeEvent(signEvent({ event: 'connect', neighbour: peerIdOf(y.publicKey), direction: 'out', timestamp: Date.now() }, signer), 1);
+  t.true(b.overlay.core.receive(b.hex, frame).accepted);
+  const xHex = toHex(peerIdOf(x.publicKey));
+  const yHex = toHex(peerIdOf(y.publicKey));
+  t.is(a.overlay.core.edges.report(xHex, yHex, 'out'), undefined);
+  await until(() => a.overlay.core.edges.report(xHex, yHex, 'out') !== undefined, 20_000, 'a repaired');
+  t.deepEqual(a.overlay.core.digest(), b.overlay.core.digest());
 });
