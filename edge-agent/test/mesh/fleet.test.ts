@@ -15,6 +15,7 @@ import test from 'ava';
 import { AgentProcess, type AgentEvent } from '../../src/demo/process.js';
 import { DEFAULT_POW_DIFFICULTY, createIdentity, toHex } from '../../src/identity/index.js';
 import { freePort } from '../helpers/mosquitto.js';
+import { seededRandom } from '../helpers/random.js';
 
 const AGENTS = 30;
 
@@ -32,17 +33,6 @@ interface Agent {
   proc?: AgentProcess;
   exit?: string;
   stderr: string[];
-}
-
-/** A small seeded generator (mulberry32), so that the topology is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 /** The digest OverlayNode logs: SHA-256 of the sorted "from>to" lines, first 16 hex. */
@@ -110,7 +100,7 @@ test('30 agent processes: every map converges to the true set of confirmed edges
     identity.destroy();
   }
   // Ports are chosen up front so that all agents start at once; dials to a peer not up yet are retried.
-  const random = rng(6);
+  const random = seededRandom(6); // the same topology on every run
   for (const [i, agent] of agents.entries()) {
     const earlier = agents.slice(0, i);
     const picks = new Set<Agent>();

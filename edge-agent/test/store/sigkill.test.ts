@@ -14,22 +14,15 @@ import { AppendLog, LogError, scanLog } from '../../src/store/index.js';
 import { same, tempDir } from './helpers.js';
 import { type Aim, BIG_WRITE, IN_FLIGHT, payloadFor } from './sigkill-shared.js';
 import { transpileTree } from './transpile.js';
+import { seededRandom } from '../helpers/random.js';
 
 const KILLS = 201;
 const LANES = 3; // children run side by side, each lane on its own logs
 const KILLS_PER_LOG = 4; // a log is reopened by this many children in turn, then replaced
 const SEED = 0x5eed_2024;
 
-/** mulberry32: small, seedable, good enough to spread kill times. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/** Seeded, so that kill times spread the same way on every run. */
+const random = seededRandom;
 
 type Plan =
   /** The parent kills `delayMs` after the child's nth line of this kind ('w': big writes only). */
