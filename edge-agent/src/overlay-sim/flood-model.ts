@@ -1,12 +1,15 @@
 /**
  * The flood modelled at event level, for 10,000 peers: every event (one end's
- * report of a link, or a periodic re-announcement) is one bit; a peer's seen
- * cache and its view of the map are one bitset over all events. The rules are
- * the gossip core's: a peer forwards an event only on first receipt, to every
- * neighbour; both reports of a link make it known; a new link swaps the two
- * ends' views (the joiner's catch-up: each end sends every event it holds),
- * and what an end learns that way it forwards like any first receipt (else
- * a copy still in flight would later arrive as a duplicate and stop there). Time advances in ticks: what a peer
+ * report of a link, or, only if refreshMs is set, a periodic re-announcement)
+ * is one bit; a peer's seen cache and its view of the map are one bitset over
+ * all events. The rules are the gossip core's: a peer forwards an event only on
+ * first receipt, to every neighbour; both reports of a link make it known.
+ * Catch-up on a new link is digest-first: each end sends one digest frame
+ * (count + XOR of its record hashes); only if the two views differ (compared
+ * at link time) does each end send every event it held then, arriving one
+ * link latency later (loss drops a word of them). What an end learns that way
+ * it forwards like any first receipt (else a copy still in flight would later
+ * arrive as a duplicate and stop there). Time advances in ticks: what a peer
  * learns during a tick it forwards at that tick, arriving after the link's
  * latency rounded to ticks. Word-parallel: the events learned in one tick
  * travel as one 32-bit word per link, and loss drops that batch (a packet).
@@ -17,6 +20,16 @@ import { SimError } from './errors.js';
 import type { EventQueue } from './event-queue.js';
 import type { Rng } from './rng.js';
 import type { World } from './world.js';
+
+/**
+ * Knowledge layout: blocks of 16 words (one 64-byte cache line) per peer, all
+ * peers' lines of one block together: word w of peer p is at
+ * ((w >> 4) · n + p) · 16 + (w & 15). The flood at any moment touches only
+ * the newest words, so it stays within one or two blocks (n cache lines each)
+ * instead of one line per peer spread over the whole array; a catch-up reads
+ * a peer's words line by line.
+ */
+const BLOCK = 16;
 
 function popcount(x: number): number {
   x -= (x >>> 1) & 0x55555555;
@@ -52,10 +65,11 @@ class IntList {
 export interface ModelOptions {
   readonly tickMs: number;
   readonly lossRate: number;
-  readonly refreshMs: number;
+  /** Re-announce every link end this often; null: never (the protocol's default: only changes are flooded). */
+  readonly refreshMs: number | null;
   /** No refresh is scheduled after this. */
   readonly endAt: number;
-  /** Event bits to allocate (links × 2 + re-announcements). */
+  /** Event bits to allocate (links × 2, plus re-announcements if any). */
   readonly eventCapacity: number;
 }
 
@@ -69,35 +83,41 @@ export class FloodModel {
   readonly #edgeMask: Uint32Array;
   readonly #knownEdges: Uint32Array;
   readonly #ring: IntList[];
+  /** Catch-up deliveries, by arrival tick like #ring: what the other end held at link time. */
+  readonly #syncRing: IntList[];
   readonly #fresh = new IntList(4096);
   /** Own announcements waiting for the next tick (peer, word, bits). */
   readonly #own = new IntList(1024);
-  /** Events first learned through a catch-up, to forward at the next tick like any first receipt. */
+  /** Events first learned through a catch-up, to forward at once like any first receipt. */
   readonly #caught = new IntList(1024);
   #nextBit = 0;
   #tick = 0;
   totalEdges = 0;
-  /** Gossip frames sent (an event to one neighbour is one frame), and catch-up frames. */
+  /** Gossip frames sent (an event to one neighbour is one frame), catch-up record frames, digest frames. */
   frames = 0;
   syncFrames = 0;
+  digestFrames = 0;
+  /** New links whose two digests differed (so the full catch-up ran). */
+  fullSyncs = 0;
 
   constructor(world: World, queue: EventQueue, rng: Rng, options: ModelOptions) {
     const o = options;
     if (!Number.isSafeInteger(o.tickMs) || o.tickMs < 1) throw new SimError('BAD_ARGUMENT', 'FloodModel: tickMs must be a positive integer');
     if (!(o.lossRate >= 0 && o.lossRate < 1)) throw new SimError('BAD_ARGUMENT', 'FloodModel: lossRate must be in [0, 1)');
-    if (!Number.isSafeInteger(o.refreshMs) || o.refreshMs < 1) throw new SimError('BAD_ARGUMENT', 'FloodModel: refreshMs must be a positive integer');
+    if (o.refreshMs !== null && (!Number.isSafeInteger(o.refreshMs) || o.refreshMs < 1)) throw new SimError('BAD_ARGUMENT', 'FloodModel: refreshMs must be null or a positive integer');
     if (!Number.isSafeInteger(o.eventCapacity) || o.eventCapacity < 2) throw new SimError('BAD_ARGUMENT', 'FloodModel: eventCapacity must be an integer >= 2');
     this.#w = world;
     this.#q = queue;
     this.#rng = rng;
     this.#o = o;
-    this.#words = Math.ceil(o.eventCapacity / 32);
+    this.#words = Math.ceil(o.eventCapacity / 32 / BLOCK) * BLOCK;
     this.#know = new Uint32Array(world.n * this.#words);
     this.#edgeMask = new Uint32Array(this.#words);
     this.#knownEdges = new Uint32Array(world.n);
     // The longest link is 129 ms (world.ts); one slot more than its ticks.
     const slots = Math.ceil(130 / o.tickMs) + 2;
     this.#ring = Array.from({ length: slots }, () => new IntList(4096));
+    this.#syncRing = Array.from({ length: slots }, () => new IntList(1024));
   }
 
   /** Starts the tick loop; the world's link listener is onLink. */
@@ -119,14 +139,17 @@ export class FloodModel {
     const bit = this.#alloc(2);
     this.#edgeMask[bit >>> 5]! |= 3 << (bit & 31);
     this.totalEdges++;
-    this.#sync(a, b);
+    const la = this.#w.lat[a]!;
+    this.#sync(a, b, la[la.length - 1]!);
     this.#announce(a, bit);
     this.#announce(b, bit + 1);
+    const every = this.#o.refreshMs;
+    if (every === null) return;
     for (const p of [a, b]) {
-      const first = now + 1 + Math.floor(this.#rng.next() * this.#o.refreshMs);
+      const first = now + 1 + Math.floor(this.#rng.next() * every);
       const refresh = (): void => {
         this.#announce(p, this.#alloc(1));
-        if (this.#q.now() + this.#o.refreshMs <= this.#o.endAt) this.#q.setTimer(this.#o.refreshMs, refresh);
+        if (this.#q.now() + every <= this.#o.endAt) this.#q.setTimer(every, refresh);
       };
       if (first <= this.#o.endAt) this.#q.at(first, refresh);
     }
@@ -140,7 +163,7 @@ export class FloodModel {
   }
 
   #set(p: number, w: number, bits: number): number {
-    const i = p * this.#words + w;
+    const i = this.#at(p, w);
     const k = this.#know[i]!;
     const nb = bits & ~k;
     if (nb !== 0) {
@@ -152,6 +175,10 @@ export class FloodModel {
     return nb;
   }
 
+  #at(p: number, w: number): number {
+    return ((w >>> 4) * this.#w.n + p) * BLOCK + (w & (BLOCK - 1));
+  }
+
   #announce(p: number, bit: number): void {
     const w = bit >>> 5;
     const b = 1 << (bit & 31);
@@ -159,35 +186,38 @@ export class FloodModel {
     this.#own.push3(p, w, b);
   }
 
-  /** A new link: each end hands the other what it knows (one frame per event). */
-  #sync(a: number, b: number): void {
-    const W = this.#words;
+  /**
+   * A new link. Each end sends one digest frame; equal views (same events, so
+   * the same count and XOR) end it there. Otherwise each end sends every event
+   * it holds (one frame per event; the receiver drops duplicates), arriving
+   * after the link latency.
+   */
+  #sync(a: number, b: number, latencyMs: number): void {
     const used = Math.ceil(this.#nextBit / 32);
     const know = this.#know;
-    let ka = 0;
-    let kb = 0;
-    const oa = a * W;
-    const ob = b * W;
+    this.digestFrames += 2;
+    let held = 0;
+    let differ = false;
     for (let w = 0; w < used; w++) {
-      const x = know[oa + w]!;
-      const y = know[ob + w]!;
-      // Each end sends all it holds, as the real mode does; the receiver drops duplicates.
-      this.syncFrames += popcount(x) + popcount(y);
+      const x = know[this.#at(a, w)]!;
+      const y = know[this.#at(b, w)]!;
+      held += popcount(x) + popcount(y);
+      if (x !== y) differ = true;
+    }
+    if (!differ) return;
+    this.fullSyncs++;
+    this.syncFrames += held;
+    const ring = this.#syncRing;
+    const slot = ring[(this.#tick + Math.max(1, Math.round(latencyMs / this.#o.tickMs))) % ring.length]!;
+    const loss = this.#o.lossRate;
+    for (let w = 0; w < used; w++) {
+      const x = know[this.#at(a, w)]!;
+      const y = know[this.#at(b, w)]!;
       if (x === y) continue;
-      const u = x | y;
-      know[oa + w] = u;
-      know[ob + w] = u;
-      if (u !== x) this.#caught.push3(a, w, u ^ x);
-      if (u !== y) this.#caught.push3(b, w, u ^ y);
+      // Only what the receiver lacks can change it; the rest are duplicates (counted above).
+      if ((y & ~x) !== 0 && !(loss > 0 && this.#rng.next() < loss)) slot.push3(a, w, y & ~x);
+      if ((x & ~y) !== 0 && !(loss > 0 && this.#rng.next() < loss)) slot.push3(b, w, x & ~y);
     }
-    for (let w = 0; w < used; w++) {
-      const m = this.#edgeMask[w]!;
-      if (m === 0) continue;
-      ka += pairs(know[oa + w]!, m);
-      kb += pairs(know[ob + w]!, m);
-    }
-    this.#knownEdges[a] = ka;
-    this.#knownEdges[b] = kb;
   }
 
   #step(): void {
@@ -205,6 +235,15 @@ export class FloodModel {
       if (nb !== 0) fresh.push3(q, w, nb);
     }
     slot.length = 0;
+    const sync = this.#syncRing[t % D]!;
+    const yd = sync.data;
+    for (let i = 0; i < sync.length; i += 3) {
+      const q = yd[i]!;
+      const w = yd[i + 1]!;
+      const nb = this.#set(q, w, yd[i + 2]!);
+      if (nb !== 0) this.#caught.push3(q, w, nb);
+    }
+    sync.length = 0;
     this.#send(this.#own, t, 'own');
     this.#own.length = 0;
     this.#send(this.#caught, t, 'caught');
@@ -217,6 +256,8 @@ export class FloodModel {
     const D = ring.length;
     const tickMs = this.#o.tickMs;
     const loss = this.#o.lossRate;
+    const know = this.#know;
+    const n = this.#w.n;
     const d = list.data;
     for (let i = 0; i < list.length; i += 3) {
       const p = d[i]!;
@@ -224,14 +265,19 @@ export class FloodModel {
       const bits = d[i + 2]!;
       const adj = this.#w.adj[p]!;
       const lat = this.#w.lat[p]!;
+      const line = (w >>> 4) * n * BLOCK + (w & (BLOCK - 1));
       // Flooding sends each event to every neighbour but the one it came from.
       const sent = popcount(bits) * (kind === 'own' ? adj.length : Math.max(0, adj.length - 1));
       if (kind === 'caught') this.syncFrames += sent;
       else this.frames += sent;
       for (let j = 0; j < adj.length; j++) {
         if (loss > 0 && this.#rng.next() < loss) continue;
+        const q = adj[j]!;
+        // A receiver that already holds every bit would drop the word as duplicates on arrival
+        // (knowledge only grows): counted above as sent, but not queued. Same outcome, far less work.
+        if ((know[line + q * BLOCK]! & bits) === bits) continue;
         const ticks = Math.max(1, Math.round(lat[j]! / tickMs));
-        ring[(t + ticks) % D]!.push3(adj[j]!, w, bits);
+        ring[(t + ticks) % D]!.push3(q, w, bits);
       }
     }
   }

@@ -6,10 +6,14 @@
  * is not what the simulation measures. Each frame is its own queue event
  * with the link's exact latency and its own loss draw. Practical up to a few
  * hundred peers; it is the check on the modelled flood (flood-model.ts).
- * Catch-up on a new link: each end replays the original frames of every event
- * it holds; the other end treats them like any frame (first receipt is
+ * Catch-up on a new link is digest-first: each end sends one digest frame
+ * (count + XOR of its record hashes). The simulator compares the two ends'
+ * held event sets at link time; equal sets end the exchange at the two digest
+ * frames. Otherwise each end replays the original frames of every event it
+ * holds; the other end treats them like any frame (first receipt is
  * forwarded, duplicates stop). Frames that stem from a catch-up are counted
- * apart from ordinary gossip.
+ * apart from ordinary gossip, and digest frames apart from both. Links are
+ * re-announced only if refreshMs is set.
  */
 import { POW_NONCE_LENGTH, peerIdOf, publicKeyOf } from '../identity/index.js';
 import { GossipCore, type Direction, type EventSigner } from '../overlay/index.js';
@@ -20,7 +24,8 @@ import type { World } from './world.js';
 
 export interface RealOptions {
   readonly lossRate: number;
-  readonly refreshMs: number;
+  /** Re-announce every link end this often; null: never (only changes are flooded). */
+  readonly refreshMs: number | null;
   readonly endAt: number;
   readonly maxTtl: number;
 }
@@ -57,14 +62,18 @@ export class RealFlood {
   readonly #slot = new Map<string, number>();
   /** The original frame of every event, by the simulator's event number: what catch-up replays. */
   readonly #catchUp: Uint8Array[] = [];
-  /** Per peer, the event numbers it accepted or announced: what it hands a new neighbour. */
-  readonly #held: number[][];
+  /** Per peer, the event numbers it accepted or announced (in that order): what it hands a new neighbour, and what its digest covers. */
+  readonly #held: Set<number>[];
   frames = 0;
   syncFrames = 0;
+  digestFrames = 0;
+  /** New links whose two digests differed (so the full catch-up ran). */
+  fullSyncs = 0;
 
   constructor(world: World, queue: EventQueue, rng: Rng, signers: readonly EventSigner[], options: RealOptions) {
     if (signers.length !== world.n) throw new SimError('BAD_ARGUMENT', 'RealFlood: one signer per peer');
     if (!(options.lossRate >= 0 && options.lossRate < 1)) throw new SimError('BAD_ARGUMENT', 'RealFlood: lossRate must be in [0, 1)');
+    if (options.refreshMs !== null && (!Number.isSafeInteger(options.refreshMs) || options.refreshMs < 1)) throw new SimError('BAD_ARGUMENT', 'RealFlood: refreshMs must be null or a positive integer');
     this.#w = world;
     this.#q = queue;
     this.#rng = rng;
@@ -85,7 +94,7 @@ export class RealFlood {
     );
     this.#hex = world.ids.map((id) => Buffer.from(id).toString('hex'));
     this.#hex.forEach((h, i) => this.#slot.set(h, i));
-    this.#held = Array.from({ length: world.n }, () => []);
+    this.#held = Array.from({ length: world.n }, () => new Set<number>());
   }
 
   /** Edges of the world that peer p's core holds as confirmed. */
@@ -101,22 +110,37 @@ export class RealFlood {
   }
 
   readonly onLink = (a: number, b: number, now: number): void => {
-    // Catch-up first, from what each end held before this link.
-    const fromA = [...this.#held[a]!];
-    const fromB = [...this.#held[b]!];
-    for (const id of fromA) this.#sendTo(a, b, this.#catchUp[id]!, id, true);
-    for (const id of fromB) this.#sendTo(b, a, this.#catchUp[id]!, id, true);
+    // Catch-up first, from what each end held before this link: digests, then everything only if they differ.
+    this.digestFrames += 2;
+    if (!this.#sameHeld(a, b)) {
+      this.fullSyncs++;
+      const fromA = [...this.#held[a]!];
+      const fromB = [...this.#held[b]!];
+      for (const id of fromA) this.#sendTo(a, b, this.#catchUp[id]!, id, true);
+      for (const id of fromB) this.#sendTo(b, a, this.#catchUp[id]!, id, true);
+    }
     this.#announce(a, b, 'out', now);
     this.#announce(b, a, 'in', now);
+    const every = this.#o.refreshMs;
+    if (every === null) return;
     for (const [p, nb, dir] of [[a, b, 'out'], [b, a, 'in']] as const) {
-      const first = now + 1 + Math.floor(this.#rng.next() * this.#o.refreshMs);
+      const first = now + 1 + Math.floor(this.#rng.next() * every);
       const refresh = (): void => {
         this.#announce(p, nb, dir, this.#q.now());
-        if (this.#q.now() + this.#o.refreshMs <= this.#o.endAt) this.#q.setTimer(this.#o.refreshMs, refresh);
+        if (this.#q.now() + every <= this.#o.endAt) this.#q.setTimer(every, refresh);
       };
       if (first <= this.#o.endAt) this.#q.at(first, refresh);
     }
   };
+
+  /** Equal digests: both ends hold the same events (the count and XOR of hashes differ otherwise, bar a collision). */
+  #sameHeld(a: number, b: number): boolean {
+    const x = this.#held[a]!;
+    const y = this.#held[b]!;
+    if (x.size !== y.size) return false;
+    for (const id of x) if (!y.has(id)) return false;
+    return true;
+  }
 
   /** Sweeps every core (edge ageing, seen-cache expiry) every `everyMs` until endAt. */
   startSweeps(everyMs: number): void {
@@ -131,7 +155,7 @@ export class RealFlood {
     const input = { event: 'connect' as const, neighbour: this.#w.ids[nb]!, direction };
     const out = this.cores[p]!.announce(input, this.#signers[p]!, now);
     const id = this.#catchUp.push(out.bytes) - 1;
-    this.#held[p]!.push(id);
+    this.#held[p]!.add(id);
     for (const q of this.#w.adj[p]!) this.#sendTo(p, q, out.bytes, id, false);
   }
 
@@ -148,7 +172,7 @@ export class RealFlood {
   #deliver(q: number, from: number, bytes: Uint8Array, id: number, sync: boolean): void {
     const r = this.cores[q]!.receive(this.#hex[from]!, bytes, this.#q.now());
     if (!r.accepted) return;
-    this.#held[q]!.push(id);
+    this.#held[q]!.add(id);
     if (r.forward === null) return;
     const exclude = this.#slot.get(r.forward.exclude);
     for (const n of this.#w.adj[q]!) if (n !== exclude) this.#sendTo(q, n, r.forward.bytes, id, sync);

@@ -12,4 +12,4 @@ export { World, linkLatencyMs, type Choice, type LinkListener, type WorldOptions
 export { FloodModel, type ModelOptions } from './flood-model.js';
 export { RealFlood, makeSigners, type RealOptions } from './flood-real.js';
 export { overlapStats, pickRegions, stats, survivorsConnected, type Stats } from './experiment.js';
-export { simulate, type CurvePoint, type SimMode, type SimOptions, type SimReport } from './simulate.js';
+export { failureSweep, simulate, type CurvePoint, type SimMode, type SimOptions, type SimReport, type SweepOptions, type SweepPoint } from './simulate.js';

@@ -2,7 +2,8 @@
  * One simulation run: build the world, drive joins and the flood (modelled or
  * real cores) in virtual time, sample convergence, measure steady-state
  * traffic, then the correlated-failure experiment against a Kademlia-style
- * network grown the same way in the same simulator.
+ * network grown the same way in the same simulator. failureSweep() repeats
+ * only that experiment (topology, no gossip) over degrees and failure shares.
  */
 import { SimError } from './errors.js';
 import { EventQueue } from './event-queue.js';
@@ -26,7 +27,8 @@ export interface SimOptions {
   readonly maintenanceSeconds?: number;
   readonly sampleSize?: number;
   readonly lossRate?: number;
-  readonly refreshSeconds?: number;
+  /** Re-announce every link end this often; null or absent: never, as the protocol does (only changes are flooded). */
+  readonly refreshSeconds?: number | null;
   /** Modelled mode's time step. */
   readonly tickMs?: number;
   readonly maxTtl?: number;
@@ -39,6 +41,8 @@ export interface SimOptions {
   readonly windowSeconds?: number;
   /** Share of peers taken down by region in the failure experiment. */
   readonly failureFraction?: number;
+  /** Further shares for the same experiment on the same two topologies (report.failureSweep; default [0.3, 0.5, 0.7]). */
+  readonly sweepFractions?: readonly number[];
   /** Also grow the Kademlia-choice network for the comparison (default true). */
   readonly kademlia?: boolean;
 }
@@ -61,17 +65,26 @@ export interface SimReport {
   /** Simulated seconds after the last join until every peer knows ≥ 99 % of the confirmed map; null if not within the horizon. */
   readonly secondsTo99: number | null;
   readonly curve: CurvePoint[];
-  /** Gossip and catch-up frames received-side per peer per second, in the steady window. */
+  /** Frames sent per peer per second in the steady window: gossip + catch-up records + digests. */
   readonly msgsPerPeerPerSec: number;
   readonly gossipPerPeerPerSec: number;
+  /** Catch-up record frames (sent only when a new link's two digests differ), and what their first receipts forward. */
   readonly catchUpPerPeerPerSec: number;
+  readonly digestPerPeerPerSec: number;
+  /** New links in the steady window, and how many of them ran the full catch-up. */
+  readonly steadyLinks: number;
+  readonly steadyFullSyncs: number;
+  /** Over the whole run: catch-up record frames per link, and the share of links whose digests differed. */
   readonly catchUpFramesPerLink: number;
+  readonly fullSyncShare: number;
   readonly degree: Stats;
   readonly overlap: Stats;
   readonly removedFraction: number;
   readonly removedRegions: number[];
   readonly survivorsConnected: number;
   readonly kademlia: { readonly edges: number; readonly degree: Stats; readonly overlap: Stats; readonly survivorsConnected: number } | null;
+  /** The failure experiment at each of sweepFractions, at this run's degree. */
+  readonly failureSweep: SweepPoint[];
 }
 
 function resolve(o: SimOptions) {
@@ -87,7 +100,7 @@ function resolve(o: SimOptions) {
     maintenanceSeconds: o.maintenanceSeconds ?? 10,
     sampleSize: o.sampleSize ?? 200,
     lossRate: o.lossRate ?? 0.01,
-    refreshSeconds: o.refreshSeconds ?? 300,
+    refreshSeconds: o.refreshSeconds ?? null,
     tickMs: o.tickMs ?? 20,
     maxTtl: o.maxTtl ?? 6,
     sampleEverySeconds: o.sampleEverySeconds ?? 1,
@@ -95,12 +108,16 @@ function resolve(o: SimOptions) {
     settleSeconds: o.settleSeconds ?? 60,
     windowSeconds: o.windowSeconds ?? 20,
     failureFraction: o.failureFraction ?? 0.3,
+    sweepFractions: o.sweepFractions ?? [0.3, 0.5, 0.7],
     kademlia: o.kademlia ?? true,
   };
   if (r.mode !== 'model' && r.mode !== 'real') throw new SimError('BAD_ARGUMENT', `simulate: unknown mode ${String(r.mode)}`);
-  for (const k of ['joinSeconds', 'maintenanceSeconds', 'refreshSeconds', 'sampleEverySeconds', 'horizonSeconds', 'settleSeconds', 'windowSeconds'] as const) {
+  if (r.refreshSeconds !== null && !(r.refreshSeconds > 0 && Number.isFinite(r.refreshSeconds))) throw new SimError('BAD_ARGUMENT', 'simulate: refreshSeconds must be null or a positive number');
+  for (const k of ['joinSeconds', 'maintenanceSeconds', 'sampleEverySeconds', 'horizonSeconds', 'settleSeconds', 'windowSeconds'] as const) {
     if (!(r[k] > 0) || !Number.isFinite(r[k])) throw new SimError('BAD_ARGUMENT', `simulate: ${k} must be a positive number`);
   }
+  if (!(r.failureFraction >= 0 && r.failureFraction <= 1)) throw new SimError('BAD_ARGUMENT', 'simulate: failureFraction must lie in [0, 1]');
+  if (!Array.isArray(r.sweepFractions) || r.sweepFractions.some((f) => !(f >= 0 && f <= 1))) throw new SimError('BAD_ARGUMENT', 'simulate: sweepFractions must lie in [0, 1]');
   if (typeof r.kademlia !== 'boolean') throw new SimError('BAD_ARGUMENT', 'simulate: kademlia must be a boolean');
   return r;
 }
@@ -119,33 +136,89 @@ function worldOptions(r: ReturnType<typeof resolve>, choice: Choice, ids?: Uint8
   };
 }
 
-/** Runs one simulation; same options and seed → the same report. */
-export function simulate(options: SimOptions = {}): SimReport {
-  const r = resolve(options);
-  const root = new Rng(r.seed);
+/** The run's independent random streams, drawn in a fixed order from the seed. */
+function streams(seed: number) {
+  const root = new Rng(seed);
   const topoSeed = root.u32();
   const linkRng = root.fork(2);
   const keyRng = root.fork(3);
   const failRng = root.fork(4);
+  return { topoSeed, linkRng, keyRng, failRng };
+}
+
+function endOf(r: ReturnType<typeof resolve>): number {
+  return Math.round(r.joinSeconds * 1000) + Math.round(1000 * Math.max(r.horizonSeconds, r.settleSeconds + r.windowSeconds));
+}
+
+/** The seeded order in which whole regions fail. */
+function regionOrder(regions: number, failRng: Rng): number[] {
+  const order = Array.from({ length: regions }, (_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = failRng.int(i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
+/** Whole regions (a prefix of `order`, about `fraction` of the peers) fail in both topologies. */
+function failurePoint(lo: World, kad: World | null, regions: number, fraction: number, order: readonly number[]): SweepPoint & { removedRegions: number[] } {
+  const removedRegions = pickRegions(lo.region, regions, fraction, order);
+  const gone = new Set(removedRegions);
+  let removed = 0;
+  for (let p = 0; p < lo.n; p++) if (gone.has(lo.region[p]!)) removed++;
+  return {
+    degree: lo.o.degree,
+    failureFraction: fraction,
+    removedFraction: removed / lo.n,
+    removedRegions,
+    survivorsConnected: survivorsConnected(lo.adj, (p) => gone.has(lo.region[p]!)).fraction,
+    // Regions come from the topology seed, so both worlds lose the same peers.
+    kademliaSurvivorsConnected: kad === null ? null : survivorsConnected(kad.adj, (p) => gone.has(kad.region[p]!)).fraction,
+  };
+}
+
+/** A topology grown alone (no gossip) up to endAt. */
+function grow(r: ReturnType<typeof resolve>, choice: Choice, topoSeed: number, ids?: Uint8Array[]): World {
+  const q = new EventQueue(0);
+  const w = new World(worldOptions(r, choice, ids), q, new Rng(topoSeed));
+  const endAt = endOf(r);
+  w.start(endAt, () => {});
+  q.runUntil(endAt);
+  return w;
+}
+
+/** Runs one simulation; same options and seed → the same report. */
+export function simulate(options: SimOptions = {}): SimReport {
+  const r = resolve(options);
+  const { topoSeed, linkRng, keyRng, failRng } = streams(r.seed);
 
   const queue = new EventQueue(0);
   const lastJoinMs = Math.round(r.joinSeconds * 1000);
-  const endAt = lastJoinMs + Math.round(1000 * Math.max(r.horizonSeconds, r.settleSeconds + r.windowSeconds));
+  const endAt = endOf(r);
   const keys = r.mode === 'real' ? makeSigners(r.peers, keyRng) : null;
   const world = new World(worldOptions(r, 'least-overlap', keys?.ids), queue, new Rng(topoSeed));
 
-  let flood: { frames: number; syncFrames: number; knownEdges(p: number): number; readonly totalEdges: number; onLink: (a: number, b: number, now: number) => void };
+  let flood: {
+    frames: number;
+    syncFrames: number;
+    digestFrames: number;
+    fullSyncs: number;
+    knownEdges(p: number): number;
+    readonly totalEdges: number;
+    onLink: (a: number, b: number, now: number) => void;
+  };
+  const refreshMs = r.refreshSeconds === null ? null : Math.max(1, Math.round(r.refreshSeconds * 1000));
   if (keys !== null) {
-    const real = new RealFlood(world, queue, linkRng, keys.signers, { lossRate: r.lossRate, refreshMs: Math.round(r.refreshSeconds * 1000), endAt, maxTtl: r.maxTtl });
+    const real = new RealFlood(world, queue, linkRng, keys.signers, { lossRate: r.lossRate, refreshMs, endAt, maxTtl: r.maxTtl });
     real.startSweeps(5_000);
     flood = real;
   } else {
     const maxEdges = Math.ceil((r.peers * (r.degree + r.maxOverflow)) / 2);
-    const refreshes = Math.ceil((2 * maxEdges * endAt) / (r.refreshSeconds * 1000)) + 2 * maxEdges;
+    const refreshes = refreshMs === null ? 0 : Math.ceil((2 * maxEdges * endAt) / refreshMs) + 2 * maxEdges;
     const model = new FloodModel(world, queue, linkRng, {
       tickMs: r.tickMs,
       lossRate: r.lossRate,
-      refreshMs: Math.round(r.refreshSeconds * 1000),
+      refreshMs,
       endAt,
       eventCapacity: 2 * maxEdges + 2 + refreshes,
     });
@@ -178,40 +251,29 @@ export function simulate(options: SimOptions = {}): SimReport {
   const windowStart = lastJoinMs + Math.round(r.settleSeconds * 1000);
   const windowEnd = windowStart + Math.round(r.windowSeconds * 1000);
   queue.runUntil(windowStart);
-  const f0 = flood.frames;
-  const s0 = flood.syncFrames;
+  const at0 = { f: flood.frames, s: flood.syncFrames, d: flood.digestFrames, full: flood.fullSyncs, links: world.edges };
   queue.runUntil(windowEnd);
-  const f1 = flood.frames;
-  const s1 = flood.syncFrames;
+  const at1 = { f: flood.frames, s: flood.syncFrames, d: flood.digestFrames, full: flood.fullSyncs, links: world.edges };
   queue.runUntil(endAt);
   if (secondsTo99 !== null && secondsTo99 > r.horizonSeconds) secondsTo99 = null;
 
   // Correlated failure: whole regions, in a seeded order, about failureFraction of the peers.
-  const order = Array.from({ length: r.regions }, (_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = failRng.int(i + 1);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  const removedRegions = pickRegions(world.region, r.regions, r.failureFraction, order);
-  const gone = new Set(removedRegions);
-  const removed = (p: number): boolean => gone.has(world.region[p]!);
-  let removedCount = 0;
-  for (let p = 0; p < world.n; p++) if (removed(p)) removedCount++;
-  const survivors = survivorsConnected(world.adj, removed);
-
-  let kademlia: SimReport['kademlia'] = null;
-  if (r.kademlia) {
-    const kq = new EventQueue(0);
-    const kw = new World(worldOptions(r, 'kademlia', keys?.ids), kq, new Rng(topoSeed));
-    kw.start(endAt, () => {});
-    kq.runUntil(endAt);
-    kademlia = {
-      edges: kw.edges,
-      degree: stats(kw.adj.map((l) => l.length)),
-      overlap: overlapStats(kw.adj),
-      survivorsConnected: survivorsConnected(kw.adj, (p) => gone.has(kw.region[p]!)).fraction,
-    };
-  }
+  const order = regionOrder(r.regions, failRng);
+  const kw = r.kademlia ? grow(r, 'kademlia', topoSeed, keys?.ids) : null;
+  const headline = failurePoint(world, kw, r.regions, r.failureFraction, order);
+  const failureSweep = r.sweepFractions.map((f) => {
+    const { removedRegions: _, ...point } = failurePoint(world, kw, r.regions, f, order);
+    return point;
+  });
+  const kademlia: SimReport['kademlia'] =
+    kw === null
+      ? null
+      : {
+          edges: kw.edges,
+          degree: stats(kw.adj.map((l) => l.length)),
+          overlap: overlapStats(kw.adj),
+          survivorsConnected: headline.kademliaSurvivorsConnected!,
+        };
 
   const seconds = (windowEnd - windowStart) / 1000;
   const perPeer = (n: number): number => n / seconds / world.joinedList.length;
@@ -223,15 +285,63 @@ export function simulate(options: SimOptions = {}): SimReport {
     lastJoinSeconds: lastJoinMs / 1000,
     secondsTo99,
     curve,
-    msgsPerPeerPerSec: perPeer(f1 - f0 + (s1 - s0)),
-    gossipPerPeerPerSec: perPeer(f1 - f0),
-    catchUpPerPeerPerSec: perPeer(s1 - s0),
+    msgsPerPeerPerSec: perPeer(at1.f - at0.f + (at1.s - at0.s) + (at1.d - at0.d)),
+    gossipPerPeerPerSec: perPeer(at1.f - at0.f),
+    catchUpPerPeerPerSec: perPeer(at1.s - at0.s),
+    digestPerPeerPerSec: perPeer(at1.d - at0.d),
+    steadyLinks: at1.links - at0.links,
+    steadyFullSyncs: at1.full - at0.full,
     catchUpFramesPerLink: world.edges === 0 ? 0 : flood.syncFrames / world.edges,
+    fullSyncShare: world.edges === 0 ? 0 : flood.fullSyncs / world.edges,
     degree: stats(world.adj.map((l) => l.length)),
     overlap: overlapStats(world.adj),
-    removedFraction: removedCount / world.n,
-    removedRegions,
-    survivorsConnected: survivors.fraction,
+    removedFraction: headline.removedFraction,
+    removedRegions: headline.removedRegions,
+    survivorsConnected: headline.survivorsConnected,
     kademlia,
+    failureSweep,
   };
+}
+
+export interface SweepOptions extends SimOptions {
+  /** Degrees to grow both topologies at (default [4, 6, 12]). */
+  readonly degrees?: readonly number[];
+  /** Shares of peers removed by region (default [0.3, 0.5, 0.7]). */
+  readonly fractions?: readonly number[];
+}
+
+export interface SweepPoint {
+  readonly degree: number;
+  readonly failureFraction: number;
+  readonly removedFraction: number;
+  readonly survivorsConnected: number;
+  /** null when the Kademlia network was not grown. */
+  readonly kademliaSurvivorsConnected: number | null;
+}
+
+/**
+ * The correlated-failure experiment alone, over degrees and failure shares:
+ * both topologies grown as in simulate() (same seed, streams and region
+ * order, so degree 12 at 0.3 matches simulate's headline), no gossip.
+ */
+export function failureSweep(options: SweepOptions = {}): SweepPoint[] {
+  if (typeof options !== 'object' || options === null) throw new SimError('BAD_ARGUMENT', 'failureSweep: options must be an object');
+  const degrees = options.degrees ?? [4, 6, 12];
+  const fractions = options.fractions ?? [0.3, 0.5, 0.7];
+  if (!Array.isArray(degrees) || degrees.length === 0 || degrees.some((d) => !Number.isSafeInteger(d) || d < 2)) throw new SimError('BAD_ARGUMENT', 'failureSweep: degrees must be integers >= 2');
+  if (!Array.isArray(fractions) || fractions.length === 0 || fractions.some((f) => !(f >= 0 && f <= 1))) throw new SimError('BAD_ARGUMENT', 'failureSweep: fractions must lie in [0, 1]');
+  const out: SweepPoint[] = [];
+  for (const degree of degrees) {
+    const r = resolve({ ...options, degree });
+    if (r.mode !== 'model') throw new SimError('BAD_ARGUMENT', 'failureSweep: topology only; mode must be model');
+    const { topoSeed, failRng } = streams(r.seed);
+    const order = regionOrder(r.regions, failRng);
+    const lo = grow(r, 'least-overlap', topoSeed);
+    const kad = grow(r, 'kademlia', topoSeed);
+    for (const f of fractions) {
+      const { removedRegions: _, ...point } = failurePoint(lo, kad, r.regions, f, order);
+      out.push(point);
+    }
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { SimError, simulate, type SimOptions, type SimReport } from '../../src/overlay-sim/index.js';
+import { SimError, failureSweep, simulate, type SimOptions, type SimReport } from '../../src/overlay-sim/index.js';
 
 const small: SimOptions = {
   peers: 150,
@@ -7,7 +7,6 @@ const small: SimOptions = {
   horizonSeconds: 20,
   settleSeconds: 5,
   windowSeconds: 10,
-  refreshSeconds: 30,
   kademlia: false,
 };
 
@@ -32,7 +31,24 @@ test('without loss a small run converges to the whole map', (t) => {
   t.not(r.secondsTo99, null);
   t.true(r.secondsTo99! <= 2);
   t.true(r.edges > 200 * 5);
-  t.true(r.msgsPerPeerPerSec > 0);
+});
+
+test('steady traffic: without refresh only new links cost frames; each new link sends two digests', (t) => {
+  const quiet = simulate({ ...small, lossRate: 0 });
+  const seconds = small.windowSeconds!;
+  const peers = small.peers!;
+  // Two digest frames per link made in the window, whether or not the full exchange followed.
+  t.true(Math.abs(quiet.digestPerPeerPerSec * seconds * peers - 2 * quiet.steadyLinks) < 1e-6, `${quiet.digestPerPeerPerSec} for ${quiet.steadyLinks} links`);
+  t.true(quiet.steadyFullSyncs <= quiet.steadyLinks);
+  if (quiet.steadyLinks === 0) t.is(quiet.msgsPerPeerPerSec, 0);
+  else t.true(quiet.gossipPerPeerPerSec > 0);
+  if (quiet.steadyFullSyncs === 0) t.is(quiet.catchUpPerPeerPerSec, 0);
+  t.true(Math.abs(quiet.msgsPerPeerPerSec - (quiet.gossipPerPeerPerSec + quiet.catchUpPerPeerPerSec + quiet.digestPerPeerPerSec)) < 1e-9);
+  // Re-announcing every 30 s floods every link again: far more steady gossip.
+  const refreshed = simulate({ ...small, lossRate: 0, refreshSeconds: 30 });
+  t.is(refreshed.edges, quiet.edges);
+  t.true(refreshed.gossipPerPeerPerSec > quiet.gossipPerPeerPerSec + 10, `${refreshed.gossipPerPeerPerSec} vs ${quiet.gossipPerPeerPerSec}`);
+  t.true(quiet.fullSyncShare > 0 && quiet.fullSyncShare <= 1);
 });
 
 test('loss slows convergence but does not stop it', (t) => {
@@ -53,9 +69,30 @@ test('the report carries the failure experiment for both choices', (t) => {
   t.true(r.overlap.mean >= 0 && r.overlap.mean <= 1);
 });
 
+test('failureSweep repeats the failure experiment over degrees and shares, matching simulate at its setting', (t) => {
+  const base = { ...small, kademlia: true, seed: 5 };
+  const r = simulate(base);
+  const points = failureSweep({ ...base, degrees: [4, 12], fractions: [0.3, 0.7] });
+  t.deepEqual(points.map((p) => [p.degree, p.failureFraction]), [[4, 0.3], [4, 0.7], [12, 0.3], [12, 0.7]]);
+  const headline = points[2]!;
+  t.is(headline.removedFraction, r.removedFraction);
+  t.is(headline.survivorsConnected, r.survivorsConnected);
+  t.is(headline.kademliaSurvivorsConnected, r.kademlia!.survivorsConnected);
+  // simulate's own sweep (same topologies, default shares 0.3, 0.5, 0.7) gives the same points at degree 12.
+  t.deepEqual(r.failureSweep.filter((p) => p.failureFraction !== 0.5), points.slice(2));
+  for (const p of points) {
+    t.true(p.survivorsConnected > 0 && p.survivorsConnected <= 1);
+    t.true(p.kademliaSurvivorsConnected! > 0 && p.kademliaSurvivorsConnected! <= 1);
+  }
+  t.true(points[1]!.removedFraction > points[0]!.removedFraction);
+  t.throws(() => failureSweep({ ...base, degrees: [1] }), { instanceOf: SimError });
+  t.throws(() => failureSweep({ ...base, fractions: [1.5] }), { instanceOf: SimError });
+});
+
 test('bad options throw SimError', (t) => {
   t.throws(() => simulate({ peers: 1 }), { instanceOf: SimError });
   t.throws(() => simulate({ ...small, mode: 'fast' as never }), { instanceOf: SimError });
   t.throws(() => simulate({ ...small, lossRate: 1 }), { instanceOf: SimError });
   t.throws(() => simulate({ ...small, windowSeconds: 0 }), { instanceOf: SimError });
+  t.throws(() => simulate({ ...small, refreshSeconds: 0 }), { instanceOf: SimError });
 });
