@@ -49,8 +49,8 @@ export interface OverlayNodeOptions {
   /** Our signing key, public key and PoW nonce. The node keeps the key and wipes it on close(). */
   readonly signer: EventSigner;
   readonly clock?: Clock;
-  /** Where link changes and map changes are logged; with debug(), each map change also lists the edges. */
-  readonly log?: LogSink & { debug?(obj: object, msg: string): void };
+  /** Where link changes and map changes are logged; at debug level (pino's isLevelEnabled), each map change also lists the edges. */
+  readonly log?: DebugLog;
   /** GossipCore options (ourId and clock come from here). */
   readonly gossip?: Omit<GossipOptions, 'ourId' | 'clock'>;
   /** PeerStore capacity (the board profile's bound). Default 100,000. */
@@ -98,11 +98,14 @@ export interface OverlayStats {
   readonly cut: boolean;
 }
 
+/** A LogSink that may also log at debug level (a pino Logger is one). */
+type DebugLog = LogSink & { debug?(obj: object, msg: string): void; isLevelEnabled?(level: string): boolean };
+
 interface Link {
   readonly channel: Channel;
   readonly peerId: Uint8Array;
   readonly direction: Direction;
-  catchUpLeft: number;
+  /** Until then, catch-up frames from this neighbour skip the rate limit. */
   readonly catchUpUntil: number;
   /** The last periodic mismatch seen with this neighbour ("theirs|ours"), to act only on a settled one. */
   mismatch: string | undefined;
@@ -137,7 +140,7 @@ export class OverlayNode {
   readonly #manager: ConnectionManager;
   readonly #signer: EventSigner;
   readonly #clock: Clock;
-  readonly #log: LogSink & { debug?(obj: object, msg: string): void };
+  readonly #log: DebugLog;
   readonly #onEvent: (kind: string, data: Record<string, unknown>) => void;
   readonly #me: Uint8Array;
   readonly #links = new Map<string, Link>();
@@ -270,7 +273,7 @@ export class OverlayNode {
     const hex = toHex(channel.remotePeerId);
     const direction: Direction = channel.initiator ? 'out' : 'in';
     const now = this.#clock.now();
-    this.#links.set(hex, { channel, peerId: channel.remotePeerId, direction, catchUpLeft: Number.MAX_SAFE_INTEGER, catchUpUntil: now + this.#o.catchUpWindowMs, mismatch: undefined });
+    this.#links.set(hex, { channel, peerId: channel.remotePeerId, direction, catchUpUntil: now + this.#o.catchUpWindowMs, mismatch: undefined });
     this.store.pin(channel.remotePeerId);
     this.#log.info({ event: 'overlay.link', link: 'up', peer: hex, direction }, `overlay link up ${hex.slice(0, 8)} (${direction})`);
     this.#announce('connect', channel.remotePeerId, direction);
@@ -311,8 +314,7 @@ export class OverlayNode {
     if (link === undefined) return; // not (or no longer) our neighbour
     const now = this.#clock.now();
     for (const frame of m.body.frames) {
-      const exempt = catchUp && link.catchUpLeft > 0 && now <= link.catchUpUntil;
-      if (exempt) link.catchUpLeft--;
+      const exempt = catchUp && now <= link.catchUpUntil;
       this.#handle(exempt ? this.core.receiveCatchUp(from, frame, now) : this.core.receive(from, frame, now));
     }
   }
@@ -338,18 +340,24 @@ export class OverlayNode {
       return;
     }
     // Our table differs from theirs: send them everything we hold; they drop what they have (STALE, no signature check).
-    const frames = this.core.catchUpFrames();
     this.#count.catchUpsSent++;
-    for (let i = 0; i < frames.length && link.channel.isOpen; i += MAX_BATCH) {
+    // A channel that closes midway needs nothing more: the next link-up brings a new catch-up.
+    await this.#sendBatches(link, overlayCatchUp, this.core.catchUpFrames());
+  }
+
+  /** Sends `frames` to one neighbour, MAX_BATCH per message, in order; returns how many could not be sent. */
+  async #sendBatches(link: Link, type: typeof overlayEvents | typeof overlayCatchUp, frames: readonly Uint8Array[]): Promise<number> {
+    for (let i = 0; i < frames.length; i += MAX_BATCH) {
       const batch = frames.slice(i, i + MAX_BATCH);
       try {
-        await this.#messenger.send(link.peerId, overlayCatchUp, { frames: batch });
+        await this.#messenger.send(link.peerId, type, { frames: batch });
       } catch {
-        return; // the channel closed; the next link-up brings a new catch-up
+        return frames.length - i;
       }
       this.#count.messagesSent++;
       this.#count.framesSent += batch.length;
     }
+    return 0;
   }
 
   #handle(result: ReceiveResult): void {
@@ -441,17 +449,7 @@ export class OverlayNode {
     const link = this.#links.get(peer);
     this.#outbox.delete(peer);
     if (q === undefined || q.length === 0 || link === undefined) return;
-    for (let i = 0; i < q.length; i += MAX_BATCH) {
-      const batch = q.slice(i, i + MAX_BATCH);
-      try {
-        await this.#messenger.send(link.peerId, overlayEvents, { frames: batch });
-      } catch {
-        this.#count.dropped += q.length - i;
-        return;
-      }
-      this.#count.messagesSent++;
-      this.#count.framesSent += batch.length;
-    }
+    this.#count.dropped += await this.#sendBatches(link, overlayEvents, q);
   }
 
   /** Partition (components of the map) and eclipse (our neighbourhood's overlap), edge-triggered. */
@@ -483,7 +481,10 @@ export class OverlayNode {
     if (map === this.#reported) return;
     this.#reported = map;
     this.#log.info({ event: 'overlay', map, edges, peers, neighbours, rejected, catchUpsSent, corrections, dropped }, `overlay map ${map}: ${edges} edges, ${peers} peers`);
-    this.#log.debug?.({ event: 'overlay.edges', map, edges: this.edges().map((e) => `${e.from}>${e.to}`) }, 'overlay map edges');
+    // The list is O(edges): built only when someone reads debug lines.
+    if (this.#log.debug !== undefined && this.#log.isLevelEnabled?.('debug') === true) {
+      this.#log.debug({ event: 'overlay.edges', map, edges: this.edges().map((e) => `${e.from}>${e.to}`) }, 'overlay map edges');
+    }
   }
 
   #computeMapDigest(): string {

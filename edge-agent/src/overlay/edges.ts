@@ -161,7 +161,9 @@ export class EdgeTable {
 
   /** Our own view of one link end: the newest report (reporter, neighbour, direction) holds, if any. */
   report(reporter: string, neighbour: string, direction: Direction): { timestamp: number; connect: boolean } | undefined {
-    const { key, slot } = this.#locate({ reporter, neighbour, direction, connect: true, timestamp: 0 });
+    if (typeof reporter !== 'string' || typeof neighbour !== 'string') throw new GossipError('BAD_ARGUMENT', 'EdgeTable.report: ids must be hex strings');
+    if (direction !== 'in' && direction !== 'out') throw new GossipError('BAD_ARGUMENT', 'EdgeTable.report: direction must be in or out');
+    const { key, slot } = where(reporter, neighbour, direction);
     const held = this.#records.get(key)?.[slot];
     return held === undefined ? undefined : { timestamp: held.ts, connect: held.connect };
   }
@@ -172,8 +174,7 @@ export class EdgeTable {
     }
     if (r.direction !== 'in' && r.direction !== 'out') throw new GossipError('BAD_ARGUMENT', 'EdgeTable: direction must be in or out');
     if (typeof r.timestamp !== 'number' || !Number.isFinite(r.timestamp)) throw new GossipError('BAD_ARGUMENT', 'EdgeTable: bad timestamp');
-    const [from, to] = r.direction === 'out' ? [r.reporter, r.neighbour] : [r.neighbour, r.reporter];
-    return { key: `${from}>${to}`, from, to, slot: r.direction };
+    return where(r.reporter, r.neighbour, r.direction);
   }
 
   /** What apply() would say about the report's order, without changing anything (cheap; run before verifying). */
@@ -299,6 +300,12 @@ export class EdgeTable {
     this.#xorHi ^= slot.proof.tagHi;
     this.#xorLo ^= slot.proof.tagLo;
   }
+}
+
+/** The record of the link one report is about (`from` dialled `to`) and which end's slot it fills. */
+function where(reporter: string, neighbour: string, direction: Direction): { key: string; from: string; to: string; slot: Direction } {
+  const [from, to] = direction === 'out' ? [reporter, neighbour] : [neighbour, reporter];
+  return { key: `${from}>${to}`, from, to, slot: direction };
 }
 
 const never = (): boolean => false;

@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { AgentProcess, type AgentEvent } from '../../src/demo/process.js';
+import { AgentProcess, type AgentEvent } from '../../src/demo/index.js';
 import { DEFAULT_POW_DIFFICULTY, createIdentity, toHex } from '../../src/identity/index.js';
 import { freePort } from '../helpers/mosquitto.js';
 import { seededRandom } from '../helpers/random.js';
@@ -132,7 +132,6 @@ test('30 agent processes: every map converges to the true set of confirmed edges
       const counts = agents.map((a) => `${a.name}:${a.edges}${a.map === expected ? '' : '!'}`).join(' ');
       t.fail(`maps not converged in 120 s; true edges ${want?.length ?? 'unsettled'}; per agent (! = differs): ${counts}`);
       const diagnosis: string[] = [];
-      t.teardown(() => t.log(diagnosis.join('\n')));
       const name = (h: string): string => agents.find((a) => a.peerId === h)?.name ?? h.slice(0, 8);
       const named = (e: string): string => e.split('>').map(name).join('>');
       for (const a of agents.filter((x) => x.map !== expected)) {

@@ -189,3 +189,12 @@ test('digest(without) leaves out the records of the named edges, so two ends of 
   t.deepEqual(x.digest([['a', 'b'], ['b', 'a']]), y.digest([['a', 'b'], ['b', 'a']]));
   t.deepEqual(x.digest([['a', 'b']]), { count: 1, xorHi: proof(1).tagHi, xorLo: proof(1).tagLo });
 });
+
+test('report() reads one link end and refuses bad arguments', (t) => {
+  const e = new EdgeTable(opts);
+  e.apply(r('a', 'b', 'out', true, 5), 5);
+  t.deepEqual(e.report('a', 'b', 'out'), { timestamp: 5, connect: true });
+  t.is(e.report('b', 'a', 'in'), undefined);
+  t.throws(() => e.report('a', 'b', 'up' as never), { message: /direction/ });
+  t.throws(() => e.report(1 as never, 'b', 'out'), { message: /ids/ });
+});

@@ -21,8 +21,6 @@ const LANES = 3; // children run side by side, each lane on its own logs
 const KILLS_PER_LOG = 4; // a log is reopened by this many children in turn, then replaced
 const SEED = 0x5eed_2024;
 
-/** Seeded, so that kill times spread the same way on every run. */
-const random = seededRandom;
 
 type Plan =
   /** The parent kills `delayMs` after the child's nth line of this kind ('w': big writes only). */
@@ -102,7 +100,7 @@ test('SIGKILL at random moments never loses an acknowledged record nor invents o
   const totals: Totals = { kills: byPlan(), tornTails: byPlan(), killsWhileOpening: 0, acknowledged: 0, recordsVerified: 0, tornRecoveredByChild: 0 };
 
   async function lane(id: number, kills: number): Promise<void> {
-    const rand = random(SEED + id);
+    const rand = seededRandom(SEED + id); // kill times spread the same way on every run
     let path = '';
     let seed = 0;
     let acked = 0; // records acknowledged so far in this log
