@@ -5,7 +5,11 @@
  * 2-core machine (docs/overlay-sim.md has the figures). Convergence, steady-state traffic, and the
  * correlated-failure experiment against a Kademlia-style choice. The protocol
  * floods only changes (no periodic re-announcement; REFRESH_SECONDS turns one
- * on for experiments) and catches up digest-first. Besides the headline (30 %
+ * on for experiments) and catches up digest-first. Gossip is paced as the
+ * agent paces it (GOSSIP_INTERVAL_SECONDS, default 2: one batch per neighbour
+ * per interval); msgsPerPeerPerSec counts messages, framesPerPeerPerSec the
+ * events they carry. LOCAL_SHARE (default 0) draws that share of each dial's
+ * candidates from the dialler's own region. Besides the headline (30 %
  * of the peers lost by region, at degree 12) it reports a failure sweep: the
  * run's own topologies at 30/50/70 %, and fresh topologies (no gossip) at
  * SWEEP_DEGREES (default 4,6; empty to skip). The figures come from the
@@ -25,15 +29,17 @@ export default async function bench(): Promise<BenchResult> {
   const seed = Number(process.env['SEED'] ?? 1);
   const refresh = process.env['REFRESH_SECONDS'];
   const refreshSeconds = refresh === undefined || refresh === '' ? null : Number(refresh);
+  const gossipIntervalSeconds = Number(process.env['GOSSIP_INTERVAL_SECONDS'] ?? 2);
+  const localShare = Number(process.env['LOCAL_SHARE'] ?? 0);
   const sweepDegrees = (process.env['SWEEP_DEGREES'] ?? '4,6')
     .split(',')
     .filter((d) => d.trim() !== '')
     .map(Number);
   const started = performance.now();
-  const r = simulate({ peers, mode, tickMs, seed, refreshSeconds, sweepFractions: FRACTIONS });
+  const r = simulate({ peers, mode, tickMs, seed, refreshSeconds, gossipIntervalSeconds, localShare, sweepFractions: FRACTIONS });
   const wallSeconds = (performance.now() - started) / 1000;
   const sweepStarted = performance.now();
-  const extra = sweepDegrees.length === 0 ? [] : failureSweep({ peers, seed, degrees: sweepDegrees, fractions: FRACTIONS });
+  const extra = sweepDegrees.length === 0 ? [] : failureSweep({ peers, seed, localShare, degrees: sweepDegrees, fractions: FRACTIONS });
   const sweepWallSeconds = (performance.now() - sweepStarted) / 1000;
   const row = (p: SweepPoint): number[] => [
     p.degree,
@@ -55,12 +61,17 @@ export default async function bench(): Promise<BenchResult> {
     mode: r.mode,
     tickMs,
     refreshSeconds,
+    gossipIntervalSeconds,
+    localShare,
     wallSeconds: round(wallSeconds, 1),
     sweepWallSeconds: round(sweepWallSeconds, 1),
     edges: r.edges,
-    gossipPerPeerPerSec: round(r.gossipPerPeerPerSec, 2),
-    catchUpPerPeerPerSec: round(r.catchUpPerPeerPerSec, 2),
+    gossipMsgsPerPeerPerSec: round(r.gossipMsgsPerPeerPerSec, 2),
+    catchUpMsgsPerPeerPerSec: round(r.catchUpMsgsPerPeerPerSec, 2),
     digestPerPeerPerSec: round(r.digestPerPeerPerSec, 4),
+    framesPerPeerPerSec: round(r.framesPerPeerPerSec, 2),
+    gossipFramesPerPeerPerSec: round(r.gossipPerPeerPerSec, 2),
+    catchUpFramesPerPeerPerSec: round(r.catchUpPerPeerPerSec, 2),
     steadyLinks: r.steadyLinks,
     steadyFullSyncs: r.steadyFullSyncs,
     catchUpFramesPerLink: round(r.catchUpFramesPerLink, 1),

@@ -8,7 +8,10 @@
  * - A channel closing is announced as `disconnect`. That is how the map learns
  *   that a peer died: its surviving neighbours say so. Only changes flood.
  * - Received events go through the core; what it accepts is forwarded to
- *   every other neighbour, batched per neighbour every flushMs.
+ *   every other neighbour as one batch per neighbour: flushMs after the first
+ *   event when we have been quiet for gossipIntervalMs, else when that
+ *   interval ends. So each neighbour gets at most one batch per interval,
+ *   however many events the fleet makes (the overlay-sim measures the same).
  * - Reports about our own links that contradict our channels (sent before a
  *   restart, or replayed) are corrected by a fresh report; a partner's
  *   refresh of our link is echoed so that both halves stay close in time.
@@ -57,8 +60,10 @@ export interface OverlayNodeOptions {
   readonly maxPeers?: number;
   /** Neighbours kept per peer in the map. Default 16 (12 plus the brief overflow). */
   readonly maxDegree?: number;
-  /** Gossip batches leave this often. Default 20 ms. */
+  /** A batch leaves this long after its first event (to gather what arrives with it). Default 20 ms. */
   readonly flushMs?: number;
+  /** At most one gossip batch per neighbour this often. Default 2 s. */
+  readonly gossipIntervalMs?: number;
   /** Seen cache, bans and unreachable edges are collected this often. Default 5 s. */
   readonly sweepMs?: number;
   /** The dialling end re-announces each link this often. Default 7 days. */
@@ -128,6 +133,7 @@ export class OverlayNode {
   readonly store: PeerStore;
   readonly #o: {
     flushMs: number;
+    gossipIntervalMs: number;
     sweepMs: number;
     refreshMs: number;
     watchMs: number;
@@ -148,6 +154,7 @@ export class OverlayNode {
   readonly #watch = new PartitionWatch();
   readonly #timers: Timer[] = [];
   #flushTimer: Timer | undefined;
+  #lastFlushAt = -Infinity;
   #unsubscribe: (() => void)[] = [];
   #started = false;
   #closed = false;
@@ -180,6 +187,7 @@ export class OverlayNode {
     this.#onEvent = options.onEvent ?? (() => {});
     this.#o = {
       flushMs: positiveInt(options.flushMs, 20, 'flushMs'),
+      gossipIntervalMs: positiveInt(options.gossipIntervalMs, 2_000, 'gossipIntervalMs'),
       sweepMs: positiveInt(options.sweepMs, 5_000, 'sweepMs'),
       refreshMs: positiveInt(options.refreshMs, 7 * 24 * 3_600_000, 'refreshMs'),
       watchMs: positiveInt(options.watchMs, 10_000, 'watchMs'),
@@ -438,8 +446,11 @@ export class OverlayNode {
       q.shift();
       this.#count.dropped++;
     }
-    this.#flushTimer ??= this.#clock.setTimer(this.#o.flushMs, () => {
+    if (this.#flushTimer !== undefined) return;
+    const wait = Math.max(this.#o.flushMs, this.#lastFlushAt + this.#o.gossipIntervalMs - this.#clock.now());
+    this.#flushTimer = this.#clock.setTimer(wait, () => {
       this.#flushTimer = undefined;
+      this.#lastFlushAt = this.#clock.now();
       for (const p of [...this.#outbox.keys()]) void this.#flushTo(p);
     });
   }

@@ -12,7 +12,12 @@
  * arrive as a duplicate and stop there). Time advances in ticks: what a peer
  * learns during a tick it forwards at that tick, arriving after the link's
  * latency rounded to ticks. Word-parallel: the events learned in one tick
- * travel as one 32-bit word per link, and loss drops that batch (a packet).
+ * travel as one 32-bit word per link.
+ * Gossip is paced as the agent paces it: a peer sends what it has to forward
+ * at once when it has been quiet for a gossip interval, else at the end of
+ * that interval, as one batch (one message) per neighbour; loss drops a whole
+ * batch. Messages are counted apart from event frames (one event to one
+ * neighbour).
  * Not modelled: TTL (at degree 12 and maxTtl 6 the flood reaches everyone
  * anyway; the real-core mode checks that), rate limits, bans.
  */
@@ -71,7 +76,15 @@ export interface ModelOptions {
   readonly endAt: number;
   /** Event bits to allocate (links × 2, plus re-announcements if any). */
   readonly eventCapacity: number;
+  /** A peer sends at most one gossip batch per neighbour this often (ms); 0: every tick. */
+  readonly gossipIntervalMs: number;
+  /** Events per message (the agent's MAX_BATCH). */
+  readonly maxBatch: number;
 }
+
+const OWN = 0;
+const RELAY = 1;
+const CAUGHT = 2;
 
 export class FloodModel {
   readonly #w: World;
@@ -90,6 +103,13 @@ export class FloodModel {
   readonly #own = new IntList(1024);
   /** Events first learned through a catch-up, to forward at once like any first receipt. */
   readonly #caught = new IntList(1024);
+  /** Per peer, what waits for its next batch: (word, bits, kind) triples. */
+  readonly #pending: (IntList | undefined)[];
+  /** Per peer, the first tick at which it may send its next batch. */
+  readonly #nextBatch: Float64Array;
+  /** Peers with something pending. */
+  #waiting: number[] = [];
+  readonly #intervalTicks: number;
   #nextBit = 0;
   #tick = 0;
   totalEdges = 0;
@@ -99,6 +119,9 @@ export class FloodModel {
   digestFrames = 0;
   /** New links whose two digests differed (so the full catch-up ran). */
   fullSyncs = 0;
+  /** Wire messages: gossip batches (one per neighbour per batch) and catch-up batches (maxBatch records each). */
+  messages = 0;
+  syncMessages = 0;
 
   constructor(world: World, queue: EventQueue, rng: Rng, options: ModelOptions) {
     const o = options;
@@ -106,6 +129,8 @@ export class FloodModel {
     if (!(o.lossRate >= 0 && o.lossRate < 1)) throw new SimError('BAD_ARGUMENT', 'FloodModel: lossRate must be in [0, 1)');
     if (o.refreshMs !== null && (!Number.isSafeInteger(o.refreshMs) || o.refreshMs < 1)) throw new SimError('BAD_ARGUMENT', 'FloodModel: refreshMs must be null or a positive integer');
     if (!Number.isSafeInteger(o.eventCapacity) || o.eventCapacity < 2) throw new SimError('BAD_ARGUMENT', 'FloodModel: eventCapacity must be an integer >= 2');
+    if (!Number.isSafeInteger(o.gossipIntervalMs) || o.gossipIntervalMs < 0) throw new SimError('BAD_ARGUMENT', 'FloodModel: gossipIntervalMs must be an integer >= 0');
+    if (!Number.isSafeInteger(o.maxBatch) || o.maxBatch < 1) throw new SimError('BAD_ARGUMENT', 'FloodModel: maxBatch must be a positive integer');
     this.#w = world;
     this.#q = queue;
     this.#rng = rng;
@@ -118,6 +143,9 @@ export class FloodModel {
     const slots = Math.ceil(130 / o.tickMs) + 2;
     this.#ring = Array.from({ length: slots }, () => new IntList(4096));
     this.#syncRing = Array.from({ length: slots }, () => new IntList(1024));
+    this.#pending = new Array<IntList | undefined>(world.n);
+    this.#nextBatch = new Float64Array(world.n);
+    this.#intervalTicks = Math.max(1, Math.round(o.gossipIntervalMs / o.tickMs));
   }
 
   /** Starts the tick loop; the world's link listener is onLink. */
@@ -196,17 +224,20 @@ export class FloodModel {
     const used = Math.ceil(this.#nextBit / 32);
     const know = this.#know;
     this.digestFrames += 2;
-    let held = 0;
+    let heldA = 0;
+    let heldB = 0;
     let differ = false;
     for (let w = 0; w < used; w++) {
       const x = know[this.#at(a, w)]!;
       const y = know[this.#at(b, w)]!;
-      held += popcount(x) + popcount(y);
+      heldA += popcount(x);
+      heldB += popcount(y);
       if (x !== y) differ = true;
     }
     if (!differ) return;
     this.fullSyncs++;
-    this.syncFrames += held;
+    this.syncFrames += heldA + heldB;
+    this.syncMessages += Math.ceil(heldA / this.#o.maxBatch) + Math.ceil(heldB / this.#o.maxBatch);
     const ring = this.#syncRing;
     const slot = ring[(this.#tick + Math.max(1, Math.round(latencyMs / this.#o.tickMs))) % ring.length]!;
     const loss = this.#o.lossRate;
@@ -244,41 +275,73 @@ export class FloodModel {
       if (nb !== 0) this.#caught.push3(q, w, nb);
     }
     sync.length = 0;
-    this.#send(this.#own, t, 'own');
+    this.#enqueue(this.#own, OWN);
     this.#own.length = 0;
-    this.#send(this.#caught, t, 'caught');
+    this.#enqueue(this.#caught, CAUGHT);
     this.#caught.length = 0;
-    this.#send(fresh, t, 'relay');
+    this.#enqueue(fresh, RELAY);
+    const still: number[] = [];
+    for (const p of this.#waiting) {
+      if (this.#nextBatch[p]! <= t) this.#flush(p, t);
+      else still.push(p);
+    }
+    this.#waiting = still;
   }
 
-  #send(list: IntList, t: number, kind: 'own' | 'caught' | 'relay'): void {
+  #enqueue(list: IntList, kind: number): void {
+    const d = list.data;
+    for (let i = 0; i < list.length; i += 3) {
+      const p = d[i]!;
+      let q = this.#pending[p];
+      if (q === undefined) this.#pending[p] = q = new IntList(48);
+      if (q.length === 0) this.#waiting.push(p);
+      q.push3(d[i + 1]!, d[i + 2]!, kind);
+    }
+  }
+
+  /** One batch from p to each neighbour: every pending event, one loss draw per message. */
+  #flush(p: number, t: number): void {
+    const list = this.#pending[p]!;
+    this.#nextBatch[p] = t + this.#intervalTicks;
     const ring = this.#ring;
     const D = ring.length;
     const tickMs = this.#o.tickMs;
     const loss = this.#o.lossRate;
     const know = this.#know;
     const n = this.#w.n;
+    const adj = this.#w.adj[p]!;
+    const lat = this.#w.lat[p]!;
     const d = list.data;
+    let events = 0;
+    let own = false;
     for (let i = 0; i < list.length; i += 3) {
-      const p = d[i]!;
-      const w = d[i + 1]!;
-      const bits = d[i + 2]!;
-      const adj = this.#w.adj[p]!;
-      const lat = this.#w.lat[p]!;
-      const line = (w >>> 4) * n * BLOCK + (w & (BLOCK - 1));
+      const bits = d[i + 1]!;
+      const kind = d[i + 2]!;
+      const c = popcount(bits);
+      events += c;
+      if (kind === OWN) own = true;
       // Flooding sends each event to every neighbour but the one it came from.
-      const sent = popcount(bits) * (kind === 'own' ? adj.length : Math.max(0, adj.length - 1));
-      if (kind === 'caught') this.syncFrames += sent;
+      const sent = c * (kind === OWN ? adj.length : Math.max(0, adj.length - 1));
+      if (kind === CAUGHT) this.syncFrames += sent;
       else this.frames += sent;
-      for (let j = 0; j < adj.length; j++) {
-        if (loss > 0 && this.#rng.next() < loss) continue;
-        const q = adj[j]!;
-        // A receiver that already holds every bit would drop the word as duplicates on arrival
+    }
+    // One message per neighbour per maxBatch events; a batch of one relayed event skips its sender.
+    const perLink = Math.ceil(events / this.#o.maxBatch);
+    this.messages += perLink * (!own && events === 1 ? Math.max(0, adj.length - 1) : adj.length);
+    for (let j = 0; j < adj.length; j++) {
+      if (loss > 0 && this.#rng.next() < loss) continue;
+      const q = adj[j]!;
+      const ticks = Math.max(1, Math.round(lat[j]! / tickMs));
+      const slot = ring[(t + ticks) % D]!;
+      for (let i = 0; i < list.length; i += 3) {
+        const w = d[i]!;
+        const bits = d[i + 1]!;
+        // A receiver that already holds every bit would drop them as duplicates on arrival
         // (knowledge only grows): counted above as sent, but not queued. Same outcome, far less work.
-        if ((know[line + q * BLOCK]! & bits) === bits) continue;
-        const ticks = Math.max(1, Math.round(lat[j]! / tickMs));
-        ring[(t + ticks) % D]!.push3(q, w, bits);
+        if ((know[(w >>> 4) * n * BLOCK + (w & (BLOCK - 1)) + q * BLOCK]! & bits) === bits) continue;
+        slot.push3(q, w, bits);
       }
     }
+    list.length = 0;
   }
 }

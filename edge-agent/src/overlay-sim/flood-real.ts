@@ -14,6 +14,9 @@
  * forwarded, duplicates stop). Frames that stem from a catch-up are counted
  * apart from ordinary gossip, and digest frames apart from both. Links are
  * re-announced only if refreshMs is set.
+ * Gossip is paced as in the agent: a peer's frames to forward wait in an
+ * outbox that leaves as one batch (one message) per neighbour, at once after
+ * a quiet gossip interval, else when the interval ends; loss drops a batch.
  */
 import { POW_NONCE_LENGTH, peerIdOf, publicKeyOf } from '../identity/index.js';
 import { GossipCore, type Direction, type EventSigner } from '../overlay/index.js';
@@ -28,6 +31,18 @@ export interface RealOptions {
   readonly refreshMs: number | null;
   readonly endAt: number;
   readonly maxTtl: number;
+  /** A peer sends at most one gossip batch per neighbour this often (ms); 0: no pacing. */
+  readonly gossipIntervalMs: number;
+  /** Frames per message (the agent's MAX_BATCH). */
+  readonly maxBatch: number;
+}
+
+interface Outgoing {
+  readonly bytes: Uint8Array;
+  readonly id: number;
+  readonly sync: boolean;
+  /** The neighbour it came from (not sent back), or -1. */
+  readonly exclude: number;
 }
 
 /** Deterministic signers: secret keys drawn from `rng`, PoW difficulty 0 (any nonce). */
@@ -69,6 +84,11 @@ export class RealFlood {
   digestFrames = 0;
   /** New links whose two digests differed (so the full catch-up ran). */
   fullSyncs = 0;
+  /** Wire messages: gossip batches and catch-up batches. */
+  messages = 0;
+  syncMessages = 0;
+  readonly #outbox: (Outgoing[] | undefined)[];
+  readonly #nextBatch: Float64Array;
 
   constructor(world: World, queue: EventQueue, rng: Rng, signers: readonly EventSigner[], options: RealOptions) {
     if (signers.length !== world.n) throw new SimError('BAD_ARGUMENT', 'RealFlood: one signer per peer');
@@ -95,6 +115,8 @@ export class RealFlood {
     this.#hex = world.ids.map((id) => Buffer.from(id).toString('hex'));
     this.#hex.forEach((h, i) => this.#slot.set(h, i));
     this.#held = Array.from({ length: world.n }, () => new Set<number>());
+    this.#outbox = new Array<Outgoing[] | undefined>(world.n);
+    this.#nextBatch = new Float64Array(world.n);
   }
 
   /** Edges of the world that peer p's core holds as confirmed. */
@@ -116,6 +138,7 @@ export class RealFlood {
       this.fullSyncs++;
       const fromA = [...this.#held[a]!];
       const fromB = [...this.#held[b]!];
+      this.syncMessages += Math.ceil(fromA.length / this.#o.maxBatch) + Math.ceil(fromB.length / this.#o.maxBatch);
       for (const id of fromA) this.#sendTo(a, b, this.#catchUp[id]!, id, true);
       for (const id of fromB) this.#sendTo(b, a, this.#catchUp[id]!, id, true);
     }
@@ -156,10 +179,45 @@ export class RealFlood {
     const out = this.cores[p]!.announce(input, this.#signers[p]!, now);
     const id = this.#catchUp.push(out.bytes) - 1;
     this.#held[p]!.add(id);
-    for (const q of this.#w.adj[p]!) this.#sendTo(p, q, out.bytes, id, false);
+    this.#post(p, { bytes: out.bytes, id, sync: false, exclude: -1 });
   }
 
-  /** `id` is simulator metadata (which event the frame carries), never read by the cores. */
+  /** Queues a frame for p's next batch, which leaves at once if p has been quiet for an interval. */
+  #post(p: number, frame: Outgoing): void {
+    let box = this.#outbox[p];
+    if (box === undefined || box.length === 0) {
+      this.#outbox[p] = box = [];
+      const now = this.#q.now();
+      const at = Math.max(now, this.#nextBatch[p]!);
+      this.#q.at(at, () => this.#flush(p));
+    }
+    box.push(frame);
+  }
+
+  #flush(p: number): void {
+    const box = this.#outbox[p] ?? [];
+    this.#outbox[p] = undefined;
+    this.#nextBatch[p] = this.#q.now() + this.#o.gossipIntervalMs;
+    const adj = this.#w.adj[p]!;
+    const lat = this.#w.lat[p]!;
+    for (let j = 0; j < adj.length; j++) {
+      const q = adj[j]!;
+      const batch = box.filter((f) => f.exclude !== q);
+      if (batch.length === 0) continue;
+      this.messages += Math.ceil(batch.length / this.#o.maxBatch);
+      for (const f of batch) {
+        if (f.sync) this.syncFrames++;
+        else this.frames++;
+      }
+      if (this.#o.lossRate > 0 && this.#rng.next() < this.#o.lossRate) continue;
+      this.#q.setTimer(lat[j]!, () => {
+        // Beyond the first forward, an event learned by catch-up is ordinary gossip (as the model counts it).
+        for (const f of batch) this.#deliver(q, p, f.bytes, f.id, false);
+      });
+    }
+  }
+
+  /** A catch-up record straight to one neighbour. `id` is simulator metadata (which event the frame carries), never read by the cores. */
   #sendTo(p: number, q: number, bytes: Uint8Array, id: number, sync: boolean): void {
     if (sync) this.syncFrames++;
     else this.frames++;
@@ -174,8 +232,8 @@ export class RealFlood {
     if (!r.accepted) return;
     this.#held[q]!.add(id);
     if (r.forward === null) return;
-    const exclude = this.#slot.get(r.forward.exclude);
-    for (const n of this.#w.adj[q]!) if (n !== exclude) this.#sendTo(q, n, r.forward.bytes, id, sync);
+    const exclude = this.#slot.get(r.forward.exclude) ?? -1;
+    this.#post(q, { bytes: r.forward.bytes, id, sync, exclude });
   }
 }
 

@@ -26,11 +26,17 @@ export interface SimOptions {
   readonly joinSeconds?: number;
   readonly maintenanceSeconds?: number;
   readonly sampleSize?: number;
+  /** Share of a dial's candidates drawn from the dialler's own region (see WorldOptions.localShare). */
+  readonly localShare?: number;
   readonly lossRate?: number;
   /** Re-announce every link end this often; null or absent: never, as the protocol does (only changes are flooded). */
   readonly refreshSeconds?: number | null;
   /** Modelled mode's time step. */
   readonly tickMs?: number;
+  /** A peer sends at most one gossip batch per neighbour this often, as the agent does (default 2; 0: no pacing). */
+  readonly gossipIntervalSeconds?: number;
+  /** Events per message, the agent's MAX_BATCH (default 256). */
+  readonly maxBatch?: number;
   readonly maxTtl?: number;
   /** Convergence is sampled this often. */
   readonly sampleEverySeconds?: number;
@@ -65,12 +71,16 @@ export interface SimReport {
   /** Simulated seconds after the last join until every peer knows ≥ 99 % of the confirmed map; null if not within the horizon. */
   readonly secondsTo99: number | null;
   readonly curve: CurvePoint[];
-  /** Frames sent per peer per second in the steady window: gossip + catch-up records + digests. */
+  /** Messages sent per peer per second in the steady window: gossip batches + catch-up batches + digests. */
   readonly msgsPerPeerPerSec: number;
+  readonly gossipMsgsPerPeerPerSec: number;
+  readonly catchUpMsgsPerPeerPerSec: number;
+  readonly digestPerPeerPerSec: number;
+  /** Event frames (one event to one neighbour; what the batches carry) per peer per second in the steady window. */
+  readonly framesPerPeerPerSec: number;
   readonly gossipPerPeerPerSec: number;
   /** Catch-up record frames (sent only when a new link's two digests differ), and what their first receipts forward. */
   readonly catchUpPerPeerPerSec: number;
-  readonly digestPerPeerPerSec: number;
   /** New links in the steady window, and how many of them ran the full catch-up. */
   readonly steadyLinks: number;
   readonly steadyFullSyncs: number;
@@ -99,9 +109,12 @@ function resolve(o: SimOptions) {
     joinSeconds: o.joinSeconds ?? 200,
     maintenanceSeconds: o.maintenanceSeconds ?? 10,
     sampleSize: o.sampleSize ?? 200,
+    localShare: o.localShare ?? 0,
     lossRate: o.lossRate ?? 0.01,
     refreshSeconds: o.refreshSeconds ?? null,
     tickMs: o.tickMs ?? 20,
+    gossipIntervalSeconds: o.gossipIntervalSeconds ?? 2,
+    maxBatch: o.maxBatch ?? 256,
     maxTtl: o.maxTtl ?? 6,
     sampleEverySeconds: o.sampleEverySeconds ?? 1,
     horizonSeconds: o.horizonSeconds ?? 60,
@@ -118,6 +131,8 @@ function resolve(o: SimOptions) {
   }
   if (!(r.failureFraction >= 0 && r.failureFraction <= 1)) throw new SimError('BAD_ARGUMENT', 'simulate: failureFraction must lie in [0, 1]');
   if (!Array.isArray(r.sweepFractions) || r.sweepFractions.some((f) => !(f >= 0 && f <= 1))) throw new SimError('BAD_ARGUMENT', 'simulate: sweepFractions must lie in [0, 1]');
+  if (!(r.gossipIntervalSeconds >= 0) || !Number.isFinite(r.gossipIntervalSeconds)) throw new SimError('BAD_ARGUMENT', 'simulate: gossipIntervalSeconds must be a number >= 0');
+  if (!Number.isSafeInteger(r.maxBatch) || r.maxBatch < 1) throw new SimError('BAD_ARGUMENT', 'simulate: maxBatch must be a positive integer');
   if (typeof r.kademlia !== 'boolean') throw new SimError('BAD_ARGUMENT', 'simulate: kademlia must be a boolean');
   return r;
 }
@@ -131,6 +146,7 @@ function worldOptions(r: ReturnType<typeof resolve>, choice: Choice, ids?: Uint8
     joinMs: Math.round(r.joinSeconds * 1000),
     maintenanceMs: Math.round(r.maintenanceSeconds * 1000),
     sampleSize: r.sampleSize,
+    localShare: r.localShare,
     choice,
     ...(ids === undefined ? {} : { ids }),
   };
@@ -202,14 +218,17 @@ export function simulate(options: SimOptions = {}): SimReport {
     frames: number;
     syncFrames: number;
     digestFrames: number;
+    messages: number;
+    syncMessages: number;
     fullSyncs: number;
     knownEdges(p: number): number;
     readonly totalEdges: number;
     onLink: (a: number, b: number, now: number) => void;
   };
   const refreshMs = r.refreshSeconds === null ? null : Math.max(1, Math.round(r.refreshSeconds * 1000));
+  const gossipIntervalMs = Math.round(r.gossipIntervalSeconds * 1000);
   if (keys !== null) {
-    const real = new RealFlood(world, queue, linkRng, keys.signers, { lossRate: r.lossRate, refreshMs, endAt, maxTtl: r.maxTtl });
+    const real = new RealFlood(world, queue, linkRng, keys.signers, { lossRate: r.lossRate, refreshMs, endAt, maxTtl: r.maxTtl, gossipIntervalMs, maxBatch: r.maxBatch });
     real.startSweeps(5_000);
     flood = real;
   } else {
@@ -221,6 +240,8 @@ export function simulate(options: SimOptions = {}): SimReport {
       refreshMs,
       endAt,
       eventCapacity: 2 * maxEdges + 2 + refreshes,
+      gossipIntervalMs,
+      maxBatch: r.maxBatch,
     });
     model.start();
     flood = model;
@@ -251,9 +272,10 @@ export function simulate(options: SimOptions = {}): SimReport {
   const windowStart = lastJoinMs + Math.round(r.settleSeconds * 1000);
   const windowEnd = windowStart + Math.round(r.windowSeconds * 1000);
   queue.runUntil(windowStart);
-  const at0 = { f: flood.frames, s: flood.syncFrames, d: flood.digestFrames, full: flood.fullSyncs, links: world.edges };
+  const count = () => ({ f: flood.frames, s: flood.syncFrames, d: flood.digestFrames, m: flood.messages, sm: flood.syncMessages, full: flood.fullSyncs, links: world.edges });
+  const at0 = count();
   queue.runUntil(windowEnd);
-  const at1 = { f: flood.frames, s: flood.syncFrames, d: flood.digestFrames, full: flood.fullSyncs, links: world.edges };
+  const at1 = count();
   queue.runUntil(endAt);
   if (secondsTo99 !== null && secondsTo99 > r.horizonSeconds) secondsTo99 = null;
 
@@ -285,10 +307,13 @@ export function simulate(options: SimOptions = {}): SimReport {
     lastJoinSeconds: lastJoinMs / 1000,
     secondsTo99,
     curve,
-    msgsPerPeerPerSec: perPeer(at1.f - at0.f + (at1.s - at0.s) + (at1.d - at0.d)),
+    msgsPerPeerPerSec: perPeer(at1.m - at0.m + (at1.sm - at0.sm) + (at1.d - at0.d)),
+    gossipMsgsPerPeerPerSec: perPeer(at1.m - at0.m),
+    catchUpMsgsPerPeerPerSec: perPeer(at1.sm - at0.sm),
+    digestPerPeerPerSec: perPeer(at1.d - at0.d),
+    framesPerPeerPerSec: perPeer(at1.f - at0.f + (at1.s - at0.s)),
     gossipPerPeerPerSec: perPeer(at1.f - at0.f),
     catchUpPerPeerPerSec: perPeer(at1.s - at0.s),
-    digestPerPeerPerSec: perPeer(at1.d - at0.d),
     steadyLinks: at1.links - at0.links,
     steadyFullSyncs: at1.full - at0.full,
     catchUpFramesPerLink: world.edges === 0 ? 0 : flood.syncFrames / world.edges,

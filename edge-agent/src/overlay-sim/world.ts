@@ -25,6 +25,11 @@ export interface WorldOptions {
   readonly maintenanceMs: number;
   /** Candidates handed to the choice function per decision. */
   readonly sampleSize: number;
+  /**
+   * Share of those candidates drawn from the dialler's own region (default 0: uniform over all joined peers).
+   * Real discovery is local (a site's bootstrap, LAN neighbours), so candidates lean towards the region.
+   */
+  readonly localShare?: number;
   readonly choice: Choice;
   /** Ids to use (e.g. from real keys); default pseudo-random 32-byte ids. */
   readonly ids?: readonly Uint8Array[];
@@ -49,6 +54,8 @@ export class World {
   readonly joinAt: Float64Array;
   readonly joined: Uint8Array;
   readonly joinedList: number[] = [];
+  /** Joined peers by region, for local candidate draws. */
+  readonly #joinedIn: number[][];
   /** Undirected adjacency; lat[p][i] is the latency of the link to adj[p][i]. */
   readonly adj: number[][];
   readonly lat: number[][];
@@ -75,6 +82,7 @@ export class World {
     int(o.joinMs, 'joinMs', 0);
     int(o.maintenanceMs, 'maintenanceMs', 1);
     int(o.sampleSize, 'sampleSize', 1);
+    if (o.localShare !== undefined && !(o.localShare >= 0 && o.localShare <= 1)) throw new SimError('BAD_ARGUMENT', `World: localShare must lie in [0, 1], got ${String(o.localShare)}`);
     if (o.choice !== 'least-overlap' && o.choice !== 'kademlia') throw new SimError('BAD_ARGUMENT', `World: unknown choice ${String(o.choice)}`);
     if (o.ids !== undefined && (o.ids.length !== o.peers || o.ids.some((id) => !(id instanceof Uint8Array) || id.length !== 32))) {
       throw new SimError('BAD_ARGUMENT', 'World: ids must be one 32-byte Uint8Array per peer');
@@ -84,6 +92,7 @@ export class World {
     this.#queue = queue;
     this.#rng = rng;
     this.#policy = new NeighbourPolicy({ degree: o.degree, maxOverflow: o.maxOverflow, seed: rng.u32() });
+    this.#joinedIn = Array.from({ length: o.regions }, () => []);
     this.region = new Uint8Array(this.n);
     for (let i = 0; i < this.n; i++) this.region[i] = rng.int(o.regions);
     const idRng = rng.fork(1);
@@ -118,6 +127,7 @@ export class World {
   #join(p: number): void {
     this.joined[p] = 1;
     this.joinedList.push(p);
+    this.#joinedIn[this.region[p]!]!.push(p);
     this.#dial(p, Math.ceil(this.o.degree / 2), this.#queue.now());
   }
 
@@ -127,8 +137,11 @@ export class World {
     mine.add(p);
     if (pool.length - mine.size <= this.o.sampleSize) return pool.filter((c) => !mine.has(c));
     const out = new Set<number>();
+    const local = this.#joinedIn[this.region[p]!]!;
+    const localShare = this.o.localShare ?? 0;
     for (let tries = 0; out.size < this.o.sampleSize && tries < 4 * this.o.sampleSize; tries++) {
-      const c = pool[this.#rng.int(pool.length)]!;
+      const from = localShare > 0 && this.#rng.next() < localShare ? local : pool;
+      const c = from[this.#rng.int(from.length)]!;
       if (!mine.has(c)) out.add(c);
     }
     return [...out];

@@ -116,6 +116,29 @@ test('two converged neighbours that link up exchange digests only, no catch-up',
   t.is(sent(), before);
 });
 
+test('gossip is paced: a burst of events crosses a node as at most one batch per neighbour per interval', async (t) => {
+  const interval = 1_000;
+  const [a, b, c, ...fresh] = await Promise.all([node(), node({ gossipIntervalMs: interval }), node(), node(), node(), node(), node()]);
+  const all = [a!, b!, c!, ...fresh];
+  t.teardown(() => closeAll(all));
+  await c!.manager.dial(address(b!.keys, b!.port));
+  await b!.manager.dial(address(a!.keys, a!.port));
+  await until(() => converged([a!, b!, c!]) && truth([a!, b!, c!]).length === 2, 20_000, 'chain converged');
+  const before = b!.overlay.stats();
+  const started = Date.now();
+  // Four links at once at the far end: eight reports that b forwards to c.
+  await Promise.all(fresh.map((f) => a!.manager.dial(address(f.keys, f.port))));
+  await until(() => converged(all) && truth(all).length === 6, 20_000, 'burst converged');
+  const elapsed = Date.now() - started;
+  const after = b!.overlay.stats();
+  const frames = after.framesSent - before.framesSent;
+  const messages = after.messagesSent - before.messagesSent;
+  t.true(frames >= 8, `frames ${frames}`);
+  // b forwards to c only (a sent them): one batch right away, then at most one per interval.
+  t.true(messages <= 1 + Math.ceil(elapsed / interval), `${messages} messages in ${elapsed} ms`);
+  t.true(messages < frames, `${messages} messages for ${frames} frames`);
+});
+
 test('caller mistakes throw MeshError', async (t) => {
   const started = await startManager();
   t.teardown(() => started.manager.close());
@@ -124,6 +147,7 @@ test('caller mistakes throw MeshError', async (t) => {
   t.throws(() => new OverlayNode(null as never), { instanceOf: MeshError });
   t.throws(() => new OverlayNode({ messenger, manager: started.manager, signer: {} as never }), { instanceOf: MeshError, message: /signer/ });
   t.throws(() => new OverlayNode({ messenger, manager: started.manager, signer, flushMs: 0 }), { instanceOf: MeshError, message: /flushMs/ });
+  t.throws(() => new OverlayNode({ messenger, manager: started.manager, signer, gossipIntervalMs: -1 }), { instanceOf: MeshError, message: /gossipIntervalMs/ });
   const n = new OverlayNode({ messenger, manager: started.manager, signer });
   n.close();
   t.true(signer.secretKey.every((b) => b === 0), 'close() wipes the key');

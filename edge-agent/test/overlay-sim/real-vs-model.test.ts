@@ -2,7 +2,8 @@ import test from 'ava';
 import { simulate, type SimOptions } from '../../src/overlay-sim/index.js';
 
 // Real GossipCore instances (real signatures, stub verify) against the modelled
-// flood on the same topology: they must tell the same convergence story.
+// flood on the same topology: they must tell the same convergence story
+// (both pace gossip into batches every 2 s by default).
 const opts: SimOptions = {
   peers: 40,
   degree: 8,
@@ -36,6 +37,9 @@ test('real cores and the modelled flood agree at small size (only changes floode
   t.true(real.fullSyncShare < 1, String(real.fullSyncShare));
   t.true(Math.abs(real.fullSyncShare - model.fullSyncShare) <= 0.03, `${real.fullSyncShare} vs ${model.fullSyncShare}`);
   t.true(Math.abs(real.catchUpFramesPerLink - model.catchUpFramesPerLink) <= 0.1 * real.catchUpFramesPerLink, `${real.catchUpFramesPerLink} vs ${model.catchUpFramesPerLink}`);
+  // Both pace gossip into batches the same way: messages per peer agree too.
+  t.true(real.msgsPerPeerPerSec > 0);
+  t.true(Math.abs(real.msgsPerPeerPerSec - model.msgsPerPeerPerSec) <= 0.1 * real.msgsPerPeerPerSec, `${real.msgsPerPeerPerSec} vs ${model.msgsPerPeerPerSec}`);
 });
 
 test('with periodic re-announcement (an experiment option) steady gossip per peer agrees too', (t) => {

@@ -24,13 +24,33 @@ test('the same seed gives the same report, another seed another', (t) => {
 });
 
 test('without loss a small run converges to the whole map', (t) => {
-  const r = simulate({ ...small, peers: 200, lossRate: 0 });
-  const last = r.curve[r.curve.length - 1]!;
-  t.is(last.joined, 200);
-  t.is(last.min, 1);
-  t.not(r.secondsTo99, null);
-  t.true(r.secondsTo99! <= 2);
-  t.true(r.edges > 200 * 5);
+  // Unpaced, a flood crosses the map in well under a second; paced, each hop may wait up to one gossip interval.
+  const fast = simulate({ ...small, peers: 200, lossRate: 0, gossipIntervalSeconds: 0 });
+  const paced = simulate({ ...small, peers: 200, lossRate: 0 });
+  for (const r of [fast, paced]) {
+    const last = r.curve[r.curve.length - 1]!;
+    t.is(last.joined, 200);
+    t.is(last.min, 1);
+    t.not(r.secondsTo99, null);
+    t.true(r.edges > 200 * 5);
+  }
+  t.true(fast.secondsTo99! <= 2, String(fast.secondsTo99));
+  t.true(paced.secondsTo99! <= 10, String(paced.secondsTo99));
+});
+
+test('pacing bounds gossip messages per peer at one batch per neighbour per interval, whatever the event rate', (t) => {
+  // Re-announcing every 20 s: many events per interval, yet fewer than one batch (256) holds.
+  const o = { ...small, lossRate: 0, refreshSeconds: 20 };
+  const unpaced = simulate({ ...o, gossipIntervalSeconds: 0 });
+  const paced = simulate({ ...o, gossipIntervalSeconds: 2 });
+  const maxDegree = 12 + 2;
+  // At most window/interval + 1 batches fall in the window (one may sit on each edge of it).
+  const window = small.windowSeconds!;
+  t.true(paced.gossipMsgsPerPeerPerSec <= (maxDegree * (window / 2 + 1)) / window, String(paced.gossipMsgsPerPeerPerSec));
+  t.true(unpaced.gossipMsgsPerPeerPerSec > 3 * paced.gossipMsgsPerPeerPerSec, `${unpaced.gossipMsgsPerPeerPerSec} vs ${paced.gossipMsgsPerPeerPerSec}`);
+  // The same events still reach everyone: frames (event deliveries) stay of the same order.
+  t.true(paced.framesPerPeerPerSec > 0.5 * unpaced.framesPerPeerPerSec, `${paced.framesPerPeerPerSec} vs ${unpaced.framesPerPeerPerSec}`);
+  t.is(paced.curve[paced.curve.length - 1]!.min, 1);
 });
 
 test('steady traffic: without refresh only new links cost frames; each new link sends two digests', (t) => {
@@ -41,9 +61,12 @@ test('steady traffic: without refresh only new links cost frames; each new link 
   t.true(Math.abs(quiet.digestPerPeerPerSec * seconds * peers - 2 * quiet.steadyLinks) < 1e-6, `${quiet.digestPerPeerPerSec} for ${quiet.steadyLinks} links`);
   t.true(quiet.steadyFullSyncs <= quiet.steadyLinks);
   if (quiet.steadyLinks === 0) t.is(quiet.msgsPerPeerPerSec, 0);
-  else t.true(quiet.gossipPerPeerPerSec > 0);
+  else t.true(quiet.gossipPerPeerPerSec > 0 && quiet.gossipMsgsPerPeerPerSec > 0);
   if (quiet.steadyFullSyncs === 0) t.is(quiet.catchUpPerPeerPerSec, 0);
-  t.true(Math.abs(quiet.msgsPerPeerPerSec - (quiet.gossipPerPeerPerSec + quiet.catchUpPerPeerPerSec + quiet.digestPerPeerPerSec)) < 1e-9);
+  t.true(Math.abs(quiet.msgsPerPeerPerSec - (quiet.gossipMsgsPerPeerPerSec + quiet.catchUpMsgsPerPeerPerSec + quiet.digestPerPeerPerSec)) < 1e-9);
+  t.true(Math.abs(quiet.framesPerPeerPerSec - (quiet.gossipPerPeerPerSec + quiet.catchUpPerPeerPerSec)) < 1e-9);
+  // A batch carries one event or more.
+  t.true(quiet.gossipMsgsPerPeerPerSec <= quiet.gossipPerPeerPerSec);
   // Re-announcing every 30 s floods every link again: far more steady gossip.
   const refreshed = simulate({ ...small, lossRate: 0, refreshSeconds: 30 });
   t.is(refreshed.edges, quiet.edges);
