@@ -9,6 +9,7 @@ import type { AgentConfig } from '../config/index.js';
 import { loadIdentity, shortId, toHex, type LocalIdentity } from '../identity/index.js';
 import { LivenessChallenger, registerLivenessResponder, withLivenessMessages, type PeerStats } from '../liveness/index.js';
 import { OverlayNode, withOverlayMessages } from '../mesh/index.js';
+import { PtpClock, PtpNode, clockIdentityFromMac, openTransport, timePropertiesFor } from '../ptp/index.js';
 import { MetricsRegistry } from '../metrics/index.js';
 import { Orchestrator, type OrchestratorState } from '../orchestrator/index.js';
 import { DurableQueue } from '../store/index.js';
@@ -66,6 +67,9 @@ export async function readPassphrase(file: string | undefined): Promise<Uint8Arr
 export class Agent {
   private readonly lifecycle: Lifecycle;
   private readonly clock: Clock;
+  /** Set when PTP is enabled: the agent's clock, following the port once it runs. */
+  private readonly ptpClock: PtpClock | undefined;
+  private ptp: PtpNode | undefined;
   private readonly notifier: Notifier;
   private readonly startedAt: number;
   readonly metrics = new MetricsRegistry();
@@ -85,7 +89,8 @@ export class Agent {
     private readonly config: AgentConfig,
     private readonly deps: AgentDeps,
   ) {
-    this.clock = deps.clock ?? systemClock;
+    this.ptpClock = config.ptp.enabled && deps.clock === undefined ? new PtpClock() : undefined;
+    this.clock = deps.clock ?? this.ptpClock ?? systemClock;
     this.notifier = deps.notifier ?? new SdNotifier({ log: deps.log, clock: this.clock });
     this.startedAt = this.clock.now();
     this.lifecycle = new Lifecycle(this.services());
@@ -147,6 +152,7 @@ export class Agent {
         },
         stop: async () => {},
       },
+      this.ptpService(),
       this.transportService(),
       this.telemetryService(),
       this.statusReporter(),
@@ -218,6 +224,66 @@ export class Agent {
         responder?.close();
         this.messenger?.close();
         await this.transport?.close();
+      },
+    };
+  }
+
+  /**
+   * PTP on the board's Ethernet interface (config.ptp): the agent's clock follows the port's disciplined time.
+   * A port that cannot open (no interface, ports taken, no permission) is logged and the agent runs on the system
+   * clock: time matters, but not more than the rest of the agent.
+   */
+  private ptpService(): Service {
+    const { config, deps } = this;
+    return {
+      name: 'ptp',
+      start: async () => {
+        const c = config.ptp;
+        if (!c.enabled) return;
+        const iface = c.interface ?? this.profile?.networkInterface ?? null;
+        if (iface === null) {
+          deps.log.error({ event: 'ptp', enabled: false }, 'ptp: no interface configured and the board profile names none; running on the system clock');
+          return;
+        }
+        let node: PtpNode;
+        try {
+          const transport = await openTransport({ interface: iface, timestamping: c.timestamping });
+          const props = timePropertiesFor(transport.stamps);
+          node = new PtpNode({
+            transport,
+            port: {
+              clockIdentity: clockIdentityFromMac(iface),
+              domain: c.domain,
+              priority1: c.priority1,
+              logSyncInterval: c.logSyncInterval,
+              logMinDelayReqInterval: c.logSyncInterval,
+              slaveOnly: c.role === 'slave',
+              masterOnly: c.role === 'master',
+              servo: c.servo,
+              ...(props === undefined ? {} : { timeProperties: props }),
+            },
+            onState: (s) => {
+              deps.log.info({ event: 'ptp.state', from: s.from, to: s.to, reason: s.reason }, `ptp ${s.from} -> ${s.to} (${s.reason})`);
+              void this.telemetry?.event('ptp.state', { from: s.from, to: s.to, reason: s.reason }).catch(() => {});
+            },
+          });
+          deps.log.info({ event: 'ptp', interface: iface, stamps: transport.stamps, reason: transport.reason }, `ptp on ${iface}: ${transport.reason}`);
+        } catch (err) {
+          deps.log.error({ event: 'ptp', enabled: false, err: (err as Error).message }, `ptp: cannot run on ${iface}: ${(err as Error).message}; running on the system clock`);
+          return;
+        }
+        node.start();
+        this.ptp = node;
+        this.ptpClock?.attach(node);
+        this.metrics.register('ptp', () => {
+          const s = node.stats();
+          return { state: s.state, servo: s.servoState, stamps: s.stamps, offsetNs: s.lastOffsetNs, meanPathDelayNs: s.meanPathDelayNs, freqPpb: s.freqPpb, samples: s.samples, faults: s.faults };
+        });
+      },
+      stop: async () => {
+        this.ptpClock?.detach();
+        this.ptp?.close();
+        this.ptp = undefined;
       },
     };
   }

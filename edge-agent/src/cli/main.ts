@@ -8,6 +8,7 @@ import { configCheck } from './commands/config-check.js';
 import { keygen } from './commands/keygen.js';
 import { operatorKeygen, sendCommand } from './commands/operator.js';
 import { provision } from './commands/provision.js';
+import { ptp } from './commands/ptp.js';
 import { run } from './commands/run.js';
 import { CommandError, UsageError } from './errors.js';
 import { USAGE } from './usage.js';
@@ -43,6 +44,8 @@ async function dispatch(argv: string[]): Promise<number> {
       return sendCommand(rest);
     case 'provision':
       return provision(rest);
+    case 'ptp':
+      return ptp(rest);
     case 'bundle':
       return bundle(rest);
     case 'audit':

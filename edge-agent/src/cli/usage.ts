@@ -23,6 +23,11 @@ Usage:
       Build DIR/edge-agent-<version>-linux-<arch>/ from this checkout: the compiled agent,
       its production node_modules, the units, install.sh and MANIFEST.sha256; optionally
       a Node.js runtime (node-linux-<arch> from the npm registry, or that tarball).
+  edge-agent ptp --interface IF [--role auto|master|slave] [--servo pi|median]
+                 [--timestamping auto|hardware|software|user-space] [--log-sync-interval N]
+                 [--domain N] [--priority1 N] [--duration SECONDS]
+      Run one PTP port (IEEE 1588, UDPv4, end-to-end, two-step) on IF and print its
+      states and offset samples as JSON lines. Disciplines only the agent's own clock.
   edge-agent demo [--agents N] [--exit-when-ready] [--timeout SECONDS] [--keep] [--broker URL]
       Start N agents (default 5) on this machine with an embedded MQTT broker
       (or the one at URL) and show their status as read back from MQTT.

@@ -7,6 +7,7 @@ import {
   array,
   bool,
   int,
+  nullable,
   object,
   oneOf,
   optional,
@@ -104,6 +105,21 @@ export const configSchema = object({
   ),
   // Keys whose signed commands this agent obeys: secp256k1 (33 bytes, `edge-agent keygen`) or Ed25519 (32 bytes).
   operators: withDefault(array(operatorEntry, { max: MAX_OPERATORS }), []),
+  // PTP (IEEE 1588 over UDPv4, E2E, two-step). When enabled, the agent's clock is the PTP-disciplined time.
+  // It never adjusts the system clock or a hardware clock.
+  ptp: section(
+    object({
+      enabled: withDefault(bool(), false),
+      // null: the board profile's Ethernet interface.
+      interface: withDefault(nullable(text({ pattern: /^[A-Za-z0-9_.:@-]{1,15}$/, hint: 'a network interface name' })), null),
+      role: withDefault(oneOf(['auto', 'master', 'slave'] as const), 'auto'),
+      servo: withDefault(oneOf(['median', 'pi'] as const), 'median'),
+      timestamping: withDefault(oneOf(['auto', 'hardware', 'software', 'user-space'] as const), 'auto'),
+      domain: withDefault(int({ min: 0, max: 255 }), 0),
+      priority1: withDefault(int({ min: 0, max: 255 }), 128),
+      logSyncInterval: withDefault(int({ min: -7, max: 4 }), -3),
+    }),
+  ),
   liveness: section(
     object({
       // Every agent answers challenges; this says whether it also sends them.
