@@ -54,7 +54,11 @@ export default async function bench(): Promise<BenchResult> {
     oursMaxNs: round(o.maxNs, 0),
     oursMeanNs: round(o.meanNs, 0),
     oursSamples: o.count,
+    // Our per-Sync measured offsets (against our disciplined clock), before the servo's filtering: the closest
+    // like-for-like with ptp4l's printed offsets.
     oursRawOffsetRmsNs: round(r.rmsNs, 0),
+    oursRawOffsetP99Ns: round(r.p99Ns, 0),
+    rawRmsRatio: round(r.rmsNs / p.rmsNs, 3),
     ptp4lMaxNs: round(p.maxNs, 0),
     ptp4lMeanNs: round(p.meanNs, 0),
     ptp4lSamples: p.count,

@@ -8,8 +8,10 @@ mod clock;
 mod js;
 mod napi;
 mod notify;
+mod reader;
 mod sys;
 mod tsinfo;
+mod txids;
 mod udp;
 
 use napi::*;

@@ -1,15 +1,16 @@
-//! Timestamped UDP/IPv4 sockets for PTP (ports 319 and 320). Each open socket
-//! has one reader thread blocked in poll() on the socket and an eventfd (the
-//! close signal); it hands received datagrams (with their SO_TIMESTAMPING
-//! receive stamp) and transmit stamps from the error queue (matched by the
-//! SOF_TIMESTAMPING_OPT_ID counter) to JS through a threadsafe function.
-//! Node's main thread only ever does non-blocking calls.
+//! Timestamped UDP/IPv4 sockets for PTP (ports 319 and 320): the JS functions.
+//! Each open socket has one thread (reader.rs) that owns all socket I/O: it
+//! sends what udpSend queues, reads datagrams and TX stamps, and hands them to
+//! JS through a threadsafe function. Node's main thread only validates, queues
+//! and writes the eventfd that wakes that thread (or closes it).
 
 use crate::js::{check, Args, JsError, JsResult, Out};
 use crate::napi::*;
+use crate::reader::{sockaddr, Event, Outgoing, Reader, Shared, Tsfn};
 use crate::sys::*;
 use crate::tsinfo;
-use std::collections::BTreeMap;
+use crate::txids::TxIds;
+use std::collections::{BTreeMap, VecDeque};
 use std::mem::size_of;
 use std::net::Ipv4Addr;
 use std::os::raw::{c_int, c_void};
@@ -21,6 +22,10 @@ use std::thread::JoinHandle;
 
 /// Events waiting for the JS thread, per socket; beyond this datagrams are dropped (and counted).
 const QUEUE_LIMIT: usize = 4096;
+/// Datagrams udpSend may queue for the socket's thread; beyond this it throws EAGAIN.
+const SEND_QUEUE_LIMIT: usize = 1024;
+/// The largest UDP/IPv4 payload (65535 - 20 - 8); larger is EMSGSIZE at once.
+const MAX_PAYLOAD: usize = 65507;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
@@ -29,34 +34,15 @@ enum Mode {
     None,
 }
 
-struct Tsfn(napi_threadsafe_function);
-unsafe impl Send for Tsfn {}
-unsafe impl Sync for Tsfn {}
-
-/// What the reader thread and the JS-side callback share.
-struct Shared {
-    closed: AtomicBool,
-    dropped: AtomicU64,
-    /// References to onMessage and onTxTimestamp; touched on the JS thread only.
-    on_message: napi_ref,
-    on_tx: napi_ref,
-}
-unsafe impl Send for Shared {}
-unsafe impl Sync for Shared {}
-
 struct Socket {
     fd: c_int,
     wake: c_int,
     thread: Option<JoinHandle<()>>,
     tsfn: Tsfn,
     shared: Arc<Shared>,
+    /// The id the next accepted udpSend gets (ids count from 0, failed sends included).
     next_id: u32,
     env: usize,
-}
-
-enum Event {
-    Message { data: Vec<u8>, from: Ipv4Addr, port: u16, stamp: Option<timespec> },
-    Tx { id: u32, stamp: timespec },
 }
 
 static SOCKETS: Mutex<BTreeMap<u32, Socket>> = Mutex::new(BTreeMap::new());
@@ -81,10 +67,6 @@ impl Drop for Fd {
     }
 }
 
-fn sockaddr(addr: Ipv4Addr, port: u16) -> sockaddr_in {
-    sockaddr_in { sin_family: AF_INET as u16, sin_port: port.to_be(), sin_addr: u32::from_ne_bytes(addr.octets()), sin_zero: [0; 8] }
-}
-
 fn setopt<T>(fd: c_int, level: c_int, name: c_int, value: &T, what: &str) -> JsResult<()> {
     let r = unsafe { setsockopt(fd, level, name, (value as *const T).cast(), size_of::<T>() as socklen_t) };
     if r < 0 {
@@ -98,167 +80,9 @@ fn parse_ipv4(fn_name: &str, what: &str, s: &str) -> JsResult<Ipv4Addr> {
         .map_err(|_| JsError::Range(format!("{fn_name}: {what} must be an IPv4 address in dotted form (e.g. '0.0.0.0'), got {s:?}")))
 }
 
-// ---------------------------------------------------------------- reader thread
-
-fn cmsg_align(n: usize) -> usize {
-    (n + size_of::<usize>() - 1) & !(size_of::<usize>() - 1)
-}
-
-/// Walks the control messages of one recvmsg: the chosen SCM_TIMESTAMPING stamp
-/// (index 2, raw hardware, in hardware mode; index 0, software, otherwise) and
-/// the OPT_ID key of an error-queue timestamp notification.
-fn parse_cmsgs(control: &[u8], len: usize, hardware: bool) -> (Option<timespec>, Option<u32>) {
-    let mut stamp = None;
-    let mut key = None;
-    let len = len.min(control.len());
-    let hdr = size_of::<cmsghdr>();
-    let mut off = 0usize;
-    while off + hdr <= len {
-        let h: cmsghdr = unsafe { std::ptr::read_unaligned(control.as_ptr().add(off).cast()) };
-        if h.cmsg_len < hdr || off + h.cmsg_len > len {
-            break;
-        }
-        let data = off + cmsg_align(hdr);
-        let data_len = h.cmsg_len - cmsg_align(hdr);
-        if h.cmsg_level == SOL_SOCKET && h.cmsg_type == SCM_TIMESTAMPING && data_len >= 3 * size_of::<timespec>() {
-            let i = if hardware { 2 } else { 0 };
-            let ts: timespec = unsafe { std::ptr::read_unaligned(control.as_ptr().add(data + i * size_of::<timespec>()).cast()) };
-            if ts.tv_sec != 0 || ts.tv_nsec != 0 {
-                stamp = Some(ts);
-            }
-        } else if h.cmsg_level == SOL_IP && h.cmsg_type == IP_RECVERR && data_len >= size_of::<sock_extended_err>() {
-            let ee: sock_extended_err = unsafe { std::ptr::read_unaligned(control.as_ptr().add(data).cast()) };
-            if ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING {
-                key = Some(ee.ee_data);
-            }
-        }
-        off += cmsg_align(h.cmsg_len);
-    }
-    (stamp, key)
-}
-
-/// Queues one event for JS; false once the threadsafe function is closing.
-fn deliver(tsfn: &Tsfn, shared: &Shared, ev: Event) -> bool {
-    let p = Box::into_raw(Box::new(ev));
-    let status = unsafe { napi_call_threadsafe_function(tsfn.0, p.cast(), NAPI_TSFN_NONBLOCKING) };
-    if status == NAPI_OK {
-        return true;
-    }
-    drop(unsafe { Box::from_raw(p) });
-    if status == NAPI_QUEUE_FULL {
-        shared.dropped.fetch_add(1, Ordering::Relaxed);
-        return true;
-    }
-    false
-}
-
-struct Reader {
-    fd: c_int,
-    wake: c_int,
-    hardware: bool,
-    tsfn: Tsfn,
-    shared: Arc<Shared>,
-}
-
-impl Reader {
-    fn recv(&self, buf: &mut [u8], control: &mut [u8], flags: c_int) -> Result<(usize, usize, sockaddr_in), i32> {
-        let mut from = sockaddr(Ipv4Addr::UNSPECIFIED, 0);
-        let mut iov = iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
-        let mut msg = msghdr {
-            msg_name: (&mut from as *mut sockaddr_in).cast(),
-            msg_namelen: size_of::<sockaddr_in>() as socklen_t,
-            msg_iov: &mut iov,
-            msg_iovlen: 1,
-            msg_control: control.as_mut_ptr().cast(),
-            msg_controllen: control.len(),
-            msg_flags: 0,
-        };
-        let n = unsafe { recvmsg(self.fd, &mut msg, flags | MSG_DONTWAIT) };
-        if n < 0 {
-            return Err(errno());
-        }
-        Ok((n as usize, msg.msg_controllen, from))
-    }
-
-    /// Drains the error queue: each entry is a TX timestamp (OPT_TSONLY, no payload).
-    fn drain_errqueue(&self, buf: &mut [u8], control: &mut [u8]) -> bool {
-        let mut any = false;
-        loop {
-            match self.recv(buf, control, MSG_ERRQUEUE) {
-                Ok((_, clen, _)) => {
-                    any = true;
-                    if let (Some(stamp), Some(id)) = parse_cmsgs(control, clen, self.hardware) {
-                        if !deliver(&self.tsfn, &self.shared, Event::Tx { id, stamp }) {
-                            return false;
-                        }
-                    }
-                }
-                Err(EINTR) => continue,
-                Err(_) => break,
-            }
-        }
-        if !any {
-            // POLLERR without queued stamps is a pending socket error: read it to clear it.
-            let mut err: c_int = 0;
-            let mut len = size_of::<c_int>() as socklen_t;
-            unsafe { getsockopt(self.fd, SOL_SOCKET, SO_ERROR, (&mut err as *mut c_int).cast(), &mut len) };
-        }
-        true
-    }
-
-    fn drain_rx(&self, buf: &mut [u8], control: &mut [u8]) -> bool {
-        loop {
-            match self.recv(buf, control, 0) {
-                Ok((n, clen, from)) => {
-                    let (stamp, _) = parse_cmsgs(control, clen, self.hardware);
-                    let ev = Event::Message {
-                        data: buf[..n.min(buf.len())].to_vec(),
-                        from: Ipv4Addr::from(from.sin_addr.to_ne_bytes()),
-                        port: u16::from_be(from.sin_port),
-                        stamp,
-                    };
-                    if !deliver(&self.tsfn, &self.shared, ev) {
-                        return false;
-                    }
-                }
-                Err(EINTR) => continue,
-                Err(_) => return true,
-            }
-        }
-    }
-
-    fn run(&self) {
-        let mut buf = vec![0u8; 65536];
-        let mut control = vec![0u8; 1024];
-        loop {
-            let mut fds = [pollfd { fd: self.fd, events: POLLIN, revents: 0 }, pollfd { fd: self.wake, events: POLLIN, revents: 0 }];
-            let r = unsafe { poll(fds.as_mut_ptr(), 2, -1) };
-            if r < 0 {
-                if errno() == EINTR {
-                    continue;
-                }
-                return;
-            }
-            if fds[1].revents != 0 || self.shared.closed.load(Ordering::Acquire) {
-                return;
-            }
-            let re = fds[0].revents;
-            if re & POLLNVAL != 0 {
-                return;
-            }
-            if re & POLLERR != 0 && !self.drain_errqueue(&mut buf, &mut control) {
-                return;
-            }
-            if re & POLLIN != 0 && !self.drain_rx(&mut buf, &mut control) {
-                return;
-            }
-        }
-    }
-}
-
 // ------------------------------------------------------------- JS-thread side
 
-/// Runs on Node's thread for each queued event: calls onMessage or onTxTimestamp.
+/// Runs on Node's thread for each queued event: calls onMessage, onTxTimestamp or onSendError.
 unsafe extern "C" fn call_js(env: napi_env, _cb: napi_value, context: *mut c_void, data: *mut c_void) {
     if data.is_null() {
         return;
@@ -279,6 +103,12 @@ unsafe extern "C" fn call_js(env: napi_env, _cb: napi_value, context: *mut c_voi
                 (shared.on_message, vec![o.buffer(&data)?, o.string(&from.to_string())?, o.int(port as i64)?, o.int(s)?, o.int(n)?])
             }
             Event::Tx { id, stamp } => (shared.on_tx, vec![o.int(id as i64)?, o.int(stamp.tv_sec as i64)?, o.int(stamp.tv_nsec as i64)?]),
+            Event::SendError { id, code, message } => {
+                if shared.on_send_error.is_null() {
+                    return Ok(()); // counted in sendErrors; nobody listens
+                }
+                (shared.on_send_error, vec![o.int(id as i64)?, o.string(code)?, o.string(&message)?])
+            }
         };
         let mut f = null_mut();
         check(env, napi_get_reference_value(env, r, &mut f))?;
@@ -308,10 +138,13 @@ unsafe extern "C" fn finalize(env: napi_env, data: *mut c_void, _hint: *mut c_vo
     if !env.is_null() {
         napi_delete_reference(env, shared.on_message);
         napi_delete_reference(env, shared.on_tx);
+        if !shared.on_send_error.is_null() {
+            napi_delete_reference(env, shared.on_send_error);
+        }
     }
 }
 
-/// Stops the reader and closes the fds; `release` hands the threadsafe function
+/// Stops the reader (dropping queued sends) and closes the fds; `release` hands the threadsafe function
 /// back to Node (not during environment teardown, where Node disposes of it).
 fn shutdown(mut s: Socket, release: bool) {
     s.shared.closed.store(true, Ordering::Release);
@@ -320,6 +153,7 @@ fn shutdown(mut s: Socket, release: bool) {
     if let Some(t) = s.thread.take() {
         let _ = t.join();
     }
+    s.shared.outbox().clear();
     unsafe {
         close(s.fd);
         close(s.wake);
@@ -402,6 +236,10 @@ fn udp_open(a: &Args) -> JsResult<napi_value> {
     let opts = read_options(a)?;
     let on_message = a.function_value(a.get(1)?, "onMessage")?;
     let on_tx = a.function_value(a.get(2)?, "onTxTimestamp")?;
+    let on_send_error = match a.get(3)? {
+        Some(v) => Some(a.function_value(Some(v), "onSendError")?),
+        None => None,
+    };
     let what = |step: &str| format!("udpOpen: {step} ({}:{})", opts.address, opts.port);
 
     let fd = Fd(unsafe { socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) });
@@ -473,7 +311,25 @@ fn udp_open(a: &Args) -> JsResult<napi_value> {
         unsafe { napi_delete_reference(env, msg_ref) };
         return Err(e);
     }
-    let shared = Arc::new(Shared { closed: AtomicBool::new(false), dropped: AtomicU64::new(0), on_message: msg_ref, on_tx: tx_ref });
+    let mut err_ref = null_mut();
+    if let Some(f) = on_send_error {
+        if let Err(e) = check(env, unsafe { napi_create_reference(env, f, 1, &mut err_ref) }) {
+            unsafe {
+                napi_delete_reference(env, msg_ref);
+                napi_delete_reference(env, tx_ref);
+            }
+            return Err(e);
+        }
+    }
+    let shared = Arc::new(Shared {
+        closed: AtomicBool::new(false),
+        dropped: AtomicU64::new(0),
+        send_errors: AtomicU64::new(0),
+        outbox: Mutex::new(VecDeque::new()),
+        on_message: msg_ref,
+        on_tx: tx_ref,
+        on_send_error: err_ref,
+    });
     let ctx = Arc::into_raw(shared.clone()) as *mut c_void;
     let name = Out(env).string("edge-agent-native-udp")?;
     let mut tsfn = null_mut();
@@ -485,11 +341,22 @@ fn udp_open(a: &Args) -> JsResult<napi_value> {
             drop(Arc::from_raw(ctx as *const Shared));
             napi_delete_reference(env, msg_ref);
             napi_delete_reference(env, tx_ref);
+            if !err_ref.is_null() {
+                napi_delete_reference(env, err_ref);
+            }
         }
         return check(env, status).map(|_| null_mut());
     }
     let handle = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
-    let reader = Reader { fd: fd.0, wake: wake.0, hardware: opts.mode == Mode::Hardware, tsfn: Tsfn(tsfn), shared: shared.clone() };
+    let mut reader = Reader {
+        fd: fd.0,
+        wake: wake.0,
+        hardware: opts.mode == Mode::Hardware,
+        stamping: opts.mode != Mode::None,
+        tsfn: Tsfn(tsfn),
+        shared: shared.clone(),
+        ids: TxIds::new(),
+    };
     let thread = std::thread::Builder::new().name(format!("ea-udp-{handle}")).spawn(move || {
         let _ = catch_unwind(AssertUnwindSafe(|| reader.run()));
     });
@@ -516,24 +383,39 @@ fn not_open(a: &Args, h: u32) -> JsError {
     JsError::Sys { code: "EBADF", message: format!("{}: socket handle {h} is not open (EBADF)", a.name) }
 }
 
+/// Queues one datagram for the socket's thread and wakes it; the send itself
+/// happens there (see reader.rs for why). OS failures of that send reach JS
+/// through onSendError with this id; ids count every queued datagram.
 fn udp_send(a: &Args) -> JsResult<napi_value> {
     let h = handle_arg(a)?;
     let data = a.buffer_value(a.get(1)?, "data")?;
     let address = parse_ipv4(a.name, "address", &a.arg_string(2, "address")?)?;
     let port = a.arg_int(3, "port", 1, 65535)? as u16;
+    if data.len() > MAX_PAYLOAD {
+        return Err(JsError::Sys {
+            code: "EMSGSIZE",
+            message: format!("udpSend: to {address}:{port}: {} bytes exceed the UDP/IPv4 maximum of {MAX_PAYLOAD} (EMSGSIZE)", data.len()),
+        });
+    }
     let mut map = sockets();
     let s = match map.get_mut(&h) {
         Some(s) if s.env == a.env as usize => s,
         _ => return Err(not_open(a, h)),
     };
-    let to = sockaddr(address, port);
-    let n = unsafe { sendto(s.fd, data.as_ptr().cast(), data.len(), MSG_DONTWAIT, &to, size_of::<sockaddr_in>() as socklen_t) };
-    if n < 0 {
-        return Err(JsError::last_os(&format!("udpSend: to {address}:{port}")));
-    }
-    // The kernel's OPT_ID key counts datagrams sent on this socket from 0, as we do.
     let id = s.next_id;
+    {
+        let mut outbox = s.shared.outbox();
+        if outbox.len() >= SEND_QUEUE_LIMIT {
+            return Err(JsError::Sys {
+                code: "EAGAIN",
+                message: format!("udpSend: to {address}:{port}: {SEND_QUEUE_LIMIT} datagrams already wait for the socket's thread (EAGAIN)"),
+            });
+        }
+        outbox.push_back(Outgoing { id, data, to: sockaddr(address, port) });
+    }
     s.next_id = s.next_id.wrapping_add(1);
+    let one: u64 = 1;
+    unsafe { write(s.wake, (&one as *const u64).cast(), 8) };
     drop(map);
     Out(a.env).int(id as i64)
 }
@@ -558,11 +440,19 @@ crate::js_function!(js_udp_close, "udpClose", udp_close);
 
 fn udp_stats(a: &Args) -> JsResult<napi_value> {
     let h = handle_arg(a)?;
-    let (dropped, sent) = match sockets().get(&h) {
-        Some(s) if s.env == a.env as usize => (s.shared.dropped.load(Ordering::Relaxed), s.next_id),
+    let (dropped, sent, queued, errors) = match sockets().get(&h) {
+        Some(s) if s.env == a.env as usize => {
+            let sh = &s.shared;
+            (sh.dropped.load(Ordering::Relaxed), s.next_id, sh.outbox().len(), sh.send_errors.load(Ordering::Relaxed))
+        }
         _ => return Err(not_open(a, h)),
     };
     let o = Out(a.env);
-    o.object(&[("dropped", o.number(dropped as f64)?), ("sent", o.int(sent as i64)?)])
+    o.object(&[
+        ("dropped", o.number(dropped as f64)?),
+        ("sent", o.int(sent as i64)?),
+        ("queued", o.int(queued as i64)?),
+        ("sendErrors", o.number(errors as f64)?),
+    ])
 }
 crate::js_function!(js_udp_stats, "udpStats", udp_stats);

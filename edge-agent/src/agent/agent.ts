@@ -1,5 +1,5 @@
 import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { AuditTrail } from '../audit/index.js';
 import { detectBoard, type BoardProfile } from '../board/index.js';
@@ -8,7 +8,7 @@ import { CommandVerifier, ReplayGuard, parseOperatorKey } from '../commands/inde
 import type { AgentConfig } from '../config/index.js';
 import { loadIdentity, shortId, toHex, type LocalIdentity } from '../identity/index.js';
 import { LivenessChallenger, registerLivenessResponder, withLivenessMessages, type PeerStats } from '../liveness/index.js';
-import { OverlayNode, withOverlayMessages } from '../mesh/index.js';
+import { OverlayNode, loadReports, saveReports, withOverlayMessages } from '../mesh/index.js';
 import { PtpClock, PtpNode, clockIdentityFromMac, openTransport, timePropertiesFor } from '../ptp/index.js';
 import { MetricsRegistry } from '../metrics/index.js';
 import { Orchestrator, type OrchestratorState } from '../orchestrator/index.js';
@@ -192,6 +192,13 @@ export class Agent {
           maxPeers: this.profile?.peerMapMaxPeers,
           onEvent: (kind, data) => void this.telemetry?.event(`overlay.${kind}`, data).catch(() => {}),
         });
+        // The map from before a restart, verified again; a damaged file costs the map, not the start.
+        try {
+          const restored = this.overlay.restore(await loadReports(this.overlaySnapshotPath()));
+          if (restored.accepted + restored.rejected > 0) deps.log.info({ event: 'overlay.restore', ...restored }, `overlay map restored: ${restored.accepted} reports (${restored.rejected} stale or refused)`);
+        } catch (err) {
+          deps.log.warn({ event: 'overlay.restore', err: (err as Error).message }, `overlay snapshot not used: ${(err as Error).message}`);
+        }
         this.overlay.start();
         const overlay = this.overlay;
         this.metrics.register('overlay', () => {
@@ -220,6 +227,12 @@ export class Agent {
       },
       stop: async () => {
         this.challenger?.stop();
+        if (this.overlay !== undefined) {
+          await mkdir(dirname(this.overlaySnapshotPath()), { recursive: true, mode: 0o700 }).catch(() => {});
+          await saveReports(this.overlaySnapshotPath(), this.overlay.reports()).catch((err: unknown) =>
+            deps.log.warn({ event: 'overlay.snapshot', err: (err as Error).message }, `overlay snapshot not saved: ${(err as Error).message}`),
+          );
+        }
         this.overlay?.close();
         responder?.close();
         this.messenger?.close();
@@ -286,6 +299,10 @@ export class Agent {
         this.ptp = undefined;
       },
     };
+  }
+
+  private overlaySnapshotPath(): string {
+    return join(this.config.dataDir, 'overlay', 'reports.cbor');
   }
 
   /** MQTT: telemetry, events and command results through a durable outbox; signed commands in. */

@@ -1,6 +1,6 @@
-export type MeshErrorCode = 'BAD_ARGUMENT' | 'CLOSED';
+export type MeshErrorCode = 'BAD_ARGUMENT' | 'CLOSED' | 'BAD_SNAPSHOT';
 
-/** A caller mistake in mesh/ (remote input never throws: it is counted and dropped). */
+/** A caller mistake in mesh/, or a snapshot file that is not one (remote input never throws: it is counted and dropped). */
 export class MeshError extends Error {
   readonly code: MeshErrorCode;
   constructor(code: MeshErrorCode, message: string, options?: ErrorOptions) {

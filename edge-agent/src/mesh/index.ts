@@ -7,3 +7,4 @@
 export { MeshError, type MeshErrorCode } from './errors.js';
 export { MAX_BATCH, overlayCatchUp, overlayDigest, overlayEvents, withOverlayMessages, type OverlayMessage } from './messages.js';
 export { OverlayNode, type OverlayNodeOptions, type OverlayStats } from './node.js';
+export { MAX_SNAPSHOT_REPORTS, loadReports, saveReports } from './snapshot.js';

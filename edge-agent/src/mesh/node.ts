@@ -203,6 +203,28 @@ export class OverlayNode {
     this.store.pin(this.#me);
   }
 
+  /** The signed reports we hold: what a snapshot saves (saveReports) and restore() takes back. */
+  reports(): Uint8Array[] {
+    return this.core.catchUpFrames();
+  }
+
+  /**
+   * Reports saved before a restart, verified again like a catch-up (stale ones fall out) and mirrored into the
+   * map. Before start(): nothing is forwarded, and our own reports are taken as they were; when our links come
+   * back, the link-up announcements and catch-ups bring everything up to date.
+   */
+  restore(frames: readonly Uint8Array[]): { accepted: number; rejected: number } {
+    if (this.#started || this.#closed) throw new MeshError('BAD_ARGUMENT', 'OverlayNode.restore: only before start()');
+    if (!Array.isArray(frames) || !frames.every((f) => f instanceof Uint8Array)) throw new MeshError('BAD_ARGUMENT', 'OverlayNode.restore: frames must be Uint8Arrays');
+    let accepted = 0;
+    for (const f of frames) {
+      const r = this.core.receiveCatchUp(this.ourId, f);
+      this.#apply(r.edgeChanges);
+      if (r.accepted) accepted++;
+    }
+    return { accepted, rejected: frames.length - accepted };
+  }
+
   /** Registers the message handlers and follows the manager's channels (those already open included). */
   start(): void {
     if (this.#closed) throw new MeshError('CLOSED', 'OverlayNode: closed');

@@ -22,6 +22,7 @@ export {
 export {
   ADDON_FUNCTIONS,
   type AddonMessageCallback,
+  type AddonSendErrorCallback,
   type AddonTxCallback,
   type Backend,
   type Capability,

@@ -1,7 +1,8 @@
 /**
  * A typed socket over the addon's udpOpen/udpSend/udpClose: stamps as bigint
- * nanoseconds, several listeners, errors as NativeError. Messages and TX stamps
- * arrive from the addon's reader thread through Node's event loop.
+ * nanoseconds, several listeners, errors as NativeError. The addon's thread
+ * for the socket does the sends; messages, TX stamps and send failures arrive
+ * from it through Node's event loop.
  */
 import { NativeError, fromAddonError } from './errors.js';
 import type { NativeAddon, TimestampingMode, UdpOpenOptions, UdpStats } from './types.js';
@@ -47,6 +48,7 @@ function isAddon(value: unknown): value is NativeAddon {
 export class TimestampedSocket {
   private readonly messageListeners = new Set<(msg: ReceivedMessage) => void>();
   private readonly txListeners = new Set<(tx: TxTimestamp) => void>();
+  private readonly sendErrorListeners = new Set<(id: number, error: NativeError) => void>();
   private isClosed = false;
 
   private constructor(
@@ -96,6 +98,7 @@ export class TimestampedSocket {
         { ...options, timestamping: mode },
         (data, address, port, rxSec, rxNsec) => self?.emitMessage(data, address, port, rxSec, rxNsec),
         (id, sec, nsec) => self?.emitTx(id, sec, nsec),
+        (id, code, message) => self?.emitSendError(id, code, message),
       );
     } catch (err) {
       throw fromAddonError(err);
@@ -108,7 +111,12 @@ export class TimestampedSocket {
     return this.isClosed;
   }
 
-  /** Sends one datagram without blocking; returns the id its TX stamp will carry. */
+  /**
+   * Queues one datagram for the socket's thread; returns the id its TX stamp
+   * (or its send error, see onSendError) will carry. Throws NativeError at once
+   * for bad arguments, a closed socket, EMSGSIZE, or EAGAIN when 1024 datagrams
+   * are already waiting.
+   */
   send(data: Buffer, address: string, port: number): number {
     if (this.isClosed) throw new NativeError('CLOSED', `TimestampedSocket.send: socket on port ${this.port} is closed`);
     try {
@@ -131,6 +139,13 @@ export class TimestampedSocket {
     return () => void this.txListeners.delete(listener);
   }
 
+  /** The OS refused to send datagram `id` (error.code 'OS_ERROR', error.errno e.g. 'EACCES'); no TX stamp follows for it. */
+  onSendError(listener: (id: number, error: NativeError) => void): () => void {
+    if (typeof listener !== 'function') throw new NativeError('BAD_ARGUMENT', 'TimestampedSocket.onSendError: listener must be a function');
+    this.sendErrorListeners.add(listener);
+    return () => void this.sendErrorListeners.delete(listener);
+  }
+
   stats(): UdpStats {
     if (this.isClosed) throw new NativeError('CLOSED', `TimestampedSocket.stats: socket on port ${this.port} is closed`);
     try {
@@ -140,12 +155,13 @@ export class TimestampedSocket {
     }
   }
 
-  /** Stops the reader thread and closes the socket; no events follow. Closing twice is harmless. */
+  /** Stops the socket's thread and closes the socket; datagrams still queued are dropped and no events follow. Closing twice is harmless. */
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
     this.messageListeners.clear();
     this.txListeners.clear();
+    this.sendErrorListeners.clear();
     this.addon.udpClose(this.handle);
   }
 
@@ -159,5 +175,11 @@ export class TimestampedSocket {
     if (this.isClosed) return;
     const tx: TxTimestamp = { id, txNs: timespecToNs(sec, nsec) };
     for (const l of this.txListeners) l(tx);
+  }
+
+  private emitSendError(id: number, code: string, message: string): void {
+    if (this.isClosed) return;
+    const error = new NativeError('OS_ERROR', message, code);
+    for (const l of this.sendErrorListeners) l(id, error);
   }
 }

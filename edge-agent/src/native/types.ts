@@ -40,18 +40,38 @@ export interface UdpOpenOptions {
 export type AddonMessageCallback = (data: Buffer, address: string, port: number, rxSec: number, rxNsec: number) => void;
 /** `id` is the value udpSend returned for the datagram. */
 export type AddonTxCallback = (id: number, sec: number, nsec: number) => void;
+/**
+ * The socket's thread could not send datagram `id` (sendto failed): `code` is
+ * the errno name (e.g. 'EACCES'), `message` names the destination. No TX stamp
+ * follows for that id; later ids are unaffected.
+ */
+export type AddonSendErrorCallback = (id: number, code: string, message: string) => void;
 
 export interface UdpStats {
   /** Events dropped because JS was not taking them (queue of 4096 per socket full). */
   readonly dropped: number;
-  /** Datagrams sent, which is the next send id. */
+  /** Datagrams udpSend accepted (failed sends included), which is the next send id. */
   readonly sent: number;
+  /** Datagrams waiting for the socket's thread to send them (at most 1024). */
+  readonly queued: number;
+  /** Sends the OS refused (each reported to onSendError when given). */
+  readonly sendErrors: number;
 }
 
 export interface NativeAddon {
   version(): string;
   interfaceTimestamping(ifname: string): InterfaceTimestamping;
-  udpOpen(options: UdpOpenOptions, onMessage: AddonMessageCallback, onTxTimestamp: AddonTxCallback): { handle: number; port: number };
+  udpOpen(
+    options: UdpOpenOptions,
+    onMessage: AddonMessageCallback,
+    onTxTimestamp: AddonTxCallback,
+    onSendError?: AddonSendErrorCallback,
+  ): { handle: number; port: number };
+  /**
+   * Queues the datagram for the socket's thread, which sends it, and returns
+   * the id its TX stamp (or send error) will carry. Throws EMSGSIZE over 65507
+   * bytes and EAGAIN when 1024 datagrams are already queued (no id is used then).
+   */
   udpSend(handle: number, data: Buffer, address: string, port: number): number;
   udpClose(handle: number): void;
   udpStats(handle: number): UdpStats;

@@ -42,6 +42,9 @@ export function openNativeTransport(addon: NativeAddon, options: NativeTransport
   const gen = general;
   const stamps: StampSource = ev.mode === 'hardware' ? 'hardware' : 'software';
   const errorListeners: ((err: Error) => void)[] = [];
+  // Sends leave from the socket's own thread (so that no thread sleeps on the socket while a stamp is taken);
+  // their failures come back here.
+  for (const socket of [ev, gen]) socket.onSendError((_id, err) => errorListeners.forEach((l) => l(err)));
   const now = (): bigint => {
     const [sec, nsec] = phc === undefined ? addon.clockGettime('realtime') : addon.phcGettime(phc);
     return timespecToNs(sec, nsec);

@@ -139,6 +139,48 @@ test('gossip is paced: a burst of events crosses a node as at most one batch per
   t.true(messages < frames, `${messages} messages for ${frames} frames`);
 });
 
+test('a map saved as reports comes back in a new node, verified: tampered reports are refused', async (t) => {
+  const [a, b, c] = await Promise.all([node(), node(), node()]);
+  t.teardown(() => closeAll([a, b, c]));
+  await a.manager.dial(address(b.keys, b.port));
+  await b.manager.dial(address(c.keys, c.port));
+  await until(() => converged([a, b, c]) && truth([a, b, c]).length === 2, 20_000, 'chain converged');
+  const frames = a.overlay.reports();
+  t.is(frames.length, 4, 'two links, two reports each');
+  const tampered = frames.map((f, i) => {
+    if (i !== 0) return f;
+    const x = Uint8Array.from(f);
+    x[x.length - 5]! ^= 1; // inside the signature
+    return x;
+  });
+  const fresh = await node();
+  t.teardown(() => closeAll([fresh]));
+  // node() started it; restore is for a node not yet started.
+  t.throws(() => fresh.overlay.restore(frames), { instanceOf: MeshError, message: /before start/ });
+  const started = await startManager();
+  const messenger = new Messenger({ manager: started.manager, registry });
+  const restored = new OverlayNode({
+    messenger,
+    manager: started.manager,
+    signer: { secretKey: Uint8Array.from(started.keys.secretKey), publicKey: started.keys.publicKey, pow: await solvePow(started.keys.publicKey, DIFFICULTY) },
+    gossip: { difficulty: DIFFICULTY },
+  });
+  t.teardown(async () => {
+    restored.close();
+    messenger.close();
+    await started.manager.close();
+  });
+  t.deepEqual(restored.restore(frames), { accepted: 4, rejected: 0 });
+  t.deepEqual(sorted(restored.edges()), sorted(a.overlay.edges()));
+  t.is(restored.stats().map, a.overlay.stats().map);
+  t.is(restored.store.size, 4, 'the three peers of the map, and ourselves (always pinned)');
+  const again = new OverlayNode({ messenger, manager: started.manager, signer: { secretKey: Uint8Array.from(started.keys.secretKey), publicKey: started.keys.publicKey, pow: new Uint8Array(8) }, gossip: { difficulty: DIFFICULTY } });
+  t.teardown(() => again.close());
+  const r = again.restore(tampered);
+  t.is(r.rejected, 1);
+  t.is(again.edges().length, 1, 'the link whose half was tampered with is not confirmed');
+});
+
 test('caller mistakes throw MeshError', async (t) => {
   const started = await startManager();
   t.teardown(() => started.manager.close());

@@ -1,5 +1,5 @@
 import { loadNative, type NativeAddon } from '../../src/native/index.js';
-import type { ReceivedMessage, TimestampedSocket, TxTimestamp } from '../../src/native/index.js';
+import type { NativeError, ReceivedMessage, TimestampedSocket, TxTimestamp } from '../../src/native/index.js';
 
 /**
  * The addon, or a failure that says how to build it: these tests never skip
@@ -46,6 +46,10 @@ export function txStamps(socket: TimestampedSocket, count: number, match: (tx: T
       if (got.length === count) resolve(got);
     }),
   );
+}
+
+export function nextSendError(socket: TimestampedSocket): Promise<{ id: number; error: NativeError }> {
+  return guarded(`send error on port ${socket.port}`, (resolve) => socket.onSendError((id, error) => resolve({ id, error })));
 }
 
 /** CLOCK_REALTIME in ns, from the addon (the clock the software stamps use). */
