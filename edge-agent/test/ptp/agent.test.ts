@@ -12,7 +12,8 @@ import { pino } from 'pino';
 import { Agent } from '../../src/agent/index.js';
 import { ConfigError, parseConfig } from '../../src/config/index.js';
 import { createIdentity } from '../../src/identity/index.js';
-import { PtpClock } from '../../src/ptp/index.js';
+import { loadNativeUncached } from '../../src/native/index.js';
+import { PtpClock, PtpShellError, openTransport } from '../../src/ptp/index.js';
 
 async function agentDir(t: ExecutionContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'edge-ptp-agent-'));
@@ -93,4 +94,17 @@ test('the agent as PTP master on lo: the port runs, reports through metrics, and
   t.true(Number(ptp!['samples']) === 0, 'a master takes no samples');
   const report = await agent.stop();
   t.deepEqual(report.unclean, []);
+});
+
+test('without the addon, PTP falls back to Node dgram with user-space stamps and says why; asking for kernel stamps is refused', async (t) => {
+  const native = loadNativeUncached({ env: { EDGE_AGENT_NATIVE: 'off' } });
+  t.is(native.addon, null);
+  await t.throwsAsync(openTransport({ interface: 'lo', timestamping: 'software', native, eventPort: 0, generalPort: 0 }), { instanceOf: PtpShellError, message: /native addon/ });
+  const transport = await openTransport({ interface: 'lo', native, eventPort: 0, generalPort: 0 });
+  t.teardown(() => transport.close());
+  t.is(transport.stamps, 'user-space');
+  t.regex(transport.reason, /degraded.*EDGE_AGENT_NATIVE=off/);
+  const a = transport.nowNs();
+  t.true(transport.nowNs() >= a);
+  t.true(Math.abs(Number(a / 1_000_000n) - Date.now()) < 1000);
 });
