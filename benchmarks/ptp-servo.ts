@@ -12,6 +12,7 @@
 import { DisciplinedClock, createServo, type ServoKind } from '../edge-agent/src/time/index.js';
 import type { BenchResult } from './run.js';
 import { round } from './lib/measure.js';
+import { seededRandom } from '../edge-agent/test/helpers/random.js';
 
 const INTERVAL_S = 0.125;
 const DURATION_S = 600;
@@ -25,16 +26,6 @@ interface Trace {
   noise(): number;
 }
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 function gaussian(rand: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand());
 }
@@ -42,21 +33,21 @@ function gaussian(rand: () => number): () => number {
 function traces(): Record<string, () => Trace> {
   return {
     gaussian: () => {
-      const g = gaussian(mulberry(1));
+      const g = gaussian(seededRandom(1));
       return { freqPpb: () => 30_000, noise: () => 1_000 * g() };
     },
     spikes: () => {
-      const r = mulberry(2);
+      const r = seededRandom(2);
       const g = gaussian(r);
       // 5% of samples late by 20-80 us: a descheduled receiver stamps late, so spikes are one-sided.
       return { freqPpb: () => 30_000, noise: () => 1_000 * g() + (r() < 0.05 ? 20_000 + 60_000 * r() : 0) };
     },
     freqStep: () => {
-      const g = gaussian(mulberry(3));
+      const g = gaussian(seededRandom(3));
       return { freqPpb: (t) => (t < 300 ? 30_000 : 32_000), noise: () => 1_000 * g() };
     },
     wander: () => {
-      const r = mulberry(4);
+      const r = seededRandom(4);
       const g = gaussian(r);
       let walk = 0;
       let lastT = 0;

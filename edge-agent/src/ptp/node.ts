@@ -24,6 +24,7 @@ export class PtpNode {
   readonly #pendingTx = new Map<number, number>();
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  #started = false;
   #faults = 0;
 
   constructor(options: PtpNodeOptions) {
@@ -37,6 +38,8 @@ export class PtpNode {
 
   start(): void {
     if (this.#closed) throw new PtpShellError('CLOSED', 'PtpNode: closed');
+    if (this.#started) return;
+    this.#started = true;
     const t = this.transport;
     t.onMessage((channel, bytes, rxNs) => this.#run(this.port.receive(bytes, channel, rxNs, t.nowNs())));
     t.onTxStamp((id, txNs) => {
