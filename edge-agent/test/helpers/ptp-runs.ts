@@ -24,7 +24,12 @@ export interface AgentRun {
 }
 
 /** Runs `edge-agent ptp` in a side of the lab for `seconds` and collects its JSON lines. */
-export async function runAgent(l: Lab, side: Lab['a'], args: readonly string[], seconds: number): Promise<AgentRun> {
+export function runAgent(l: Lab, side: Lab['a'], args: readonly string[], seconds: number): Promise<AgentRun> {
+  return startAgent(l, side, args, seconds).done;
+}
+
+/** As runAgent, with a stop() that ends the run early (SIGTERM: the command prints its summary and exits). */
+export function startAgent(l: Lab, side: Lab['a'], args: readonly string[], seconds: number): { done: Promise<AgentRun>; stop(): void } {
   const started = Date.now();
   const child = l.spawnIn(side, agentArgv(['ptp', '--interface', side.iface, '--duration', String(seconds), ...args]));
   const samples: AgentSample[] = [];
@@ -46,8 +51,8 @@ export async function runAgent(l: Lab, side: Lab['a'], args: readonly string[], 
       if (log.length < 200) log.push(line);
     }
   });
-  const exitCode = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  return { samples, states, backend, log, exitCode };
+  const done = new Promise<AgentRun>((resolve) => child.once('close', (exitCode) => resolve({ samples, states, backend, log, exitCode })));
+  return { done, stop: () => void child.kill('SIGTERM') };
 }
 
 /** Samples once the servo has locked and `settleMs` more have passed. */
@@ -99,19 +104,26 @@ export async function ptp4lSlaveOfPtp4l(l: Lab, seconds: number, logSyncInterval
   }
 }
 
-/** (b) our agent as master in side a, ptp4l as a free-running slave in side b, read with pmc. */
+/**
+ * (b) our agent as master in side a, ptp4l as a free-running slave in side b, read with pmc: first until ptp4l
+ * follows us (at most `followSeconds`: announce qualification and master selection take a few seconds, more on a
+ * loaded machine), then for `seconds`.
+ */
 export async function ptp4lSlaveOfAgent(
   l: Lab,
   seconds: number,
   logSyncInterval = -4,
-): Promise<{ offsets: number[]; delays: number[]; portStates: string[]; agent: AgentRun }> {
-  const agentDone = runAgent(l, l.a, ['--role', 'master', `--log-sync-interval=${logSyncInterval}`], seconds + 8);
+  followSeconds = 30,
+): Promise<{ offsets: number[]; delays: number[]; portStates: string[]; agent: AgentRun; followedAfterMs: number | null }> {
+  const agent = startAgent(l, l.a, ['--role', 'master', `--log-sync-interval=${logSyncInterval}`], followSeconds + seconds + 10);
+  const started = Date.now();
   const slave = await startPtp4l(l, l.b, 'slave-free-running', logSyncInterval);
   const offsets: number[] = [];
   const delays: number[] = [];
   const portStates: string[] = [];
+  let followedAfterMs: number | null = null;
   try {
-    const end = Date.now() + seconds * 1000;
+    let end = started + followSeconds * 1000;
     while (Date.now() < end) {
       await new Promise((r) => setTimeout(r, 250));
       const text = await slave.pmc('GET CURRENT_DATA_SET').catch(() => '');
@@ -121,13 +133,17 @@ export async function ptp4lSlaveOfAgent(
       const d = parseCurrentDataSet(text);
       // Before ptp4l has a master, both read 0.
       if (d !== undefined && (state === 'SLAVE' || state === 'UNCALIBRATED') && d.delayNs !== 0) {
+        if (followedAfterMs === null) {
+          followedAfterMs = Date.now() - started;
+          end = Date.now() + seconds * 1000;
+        }
         offsets.push(d.offsetNs);
         delays.push(d.delayNs);
       }
     }
   } finally {
     await slave.stop();
+    agent.stop();
   }
-  const agent = await agentDone;
-  return { offsets, delays, portStates, agent };
+  return { offsets, delays, portStates, agent: await agent.done, followedAfterMs };
 }

@@ -29,12 +29,13 @@ test.serial('(a) ptp4l master, our agent as slave: it locks and its clock stays 
 test.serial('(b) our agent as master, ptp4l as a free-running slave: it follows us and its offsets stay within bounds', async (t) => {
   const l = await lab();
   t.teardown(() => l.close());
-  const r = await ptp4lSlaveOfAgent(l, 14);
+  const r = await ptp4lSlaveOfAgent(l, 8);
   const abs = r.offsets.map(Math.abs).sort((a, b) => a - b);
   const p99 = abs[Math.min(abs.length - 1, Math.ceil(0.99 * abs.length) - 1)] ?? NaN;
-  t.log(`ptp4l slave of ours: ${r.offsets.length} readings, |offset| p99 ${p99} ns, median delay ${r.delays.sort((a, b) => a - b)[r.delays.length >> 1]} ns; states ${[...new Set(r.portStates)].join(' ')}`);
+  t.log(`ptp4l slave of ours: ${r.offsets.length} readings, |offset| p99 ${p99} ns, median delay ${r.delays.sort((a, b) => a - b)[r.delays.length >> 1]} ns; states ${[...new Set(r.portStates)].join(' ')}; followed after ${r.followedAfterMs} ms`);
   t.true(r.agent.states.includes('MASTER'), r.agent.log.join('\n'));
-  t.true(r.offsets.length >= 20, `ptp4l never followed us: states ${[...new Set(r.portStates)].join(' ')}`);
+  t.not(r.followedAfterMs, null, `ptp4l never followed us: states ${[...new Set(r.portStates)].join(' ')}`);
+  t.true(r.offsets.length >= 12, `ptp4l never followed us: states ${[...new Set(r.portStates)].join(' ')}`);
   t.true(p99 < 50_000, `p99 ${p99} ns`);
   t.true(r.delays.every((d) => d > 0 && d < 1_000_000), `delays ${r.delays.slice(0, 10).join(' ')}`);
 });

@@ -84,10 +84,16 @@ export async function ptp(args: string[]): Promise<number> {
   });
   node.start();
   await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
+    let timer: NodeJS.Timeout | undefined;
+    const stop = (): void => {
+      clearTimeout(timer);
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve();
+    };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
-    if (duration !== undefined) setTimeout(stop, duration * 1000);
+    if (duration !== undefined) timer = setTimeout(stop, duration * 1000);
   });
   const stats = node.stats();
   node.close();
