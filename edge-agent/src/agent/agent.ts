@@ -287,7 +287,8 @@ export class Agent {
         }
         node.start();
         this.ptp = node;
-        this.ptpClock?.attach(node);
+        // The agent's clock is UTC, like the system clock it replaces.
+        this.ptpClock?.attach({ nowNs: () => node.utcNowNs() });
         this.metrics.register('ptp', () => {
           const s = node.stats();
           return { state: s.state, servo: s.servoState, stamps: s.stamps, offsetNs: s.lastOffsetNs, meanPathDelayNs: s.meanPathDelayNs, freqPpb: s.freqPpb, samples: s.samples, faults: s.faults };

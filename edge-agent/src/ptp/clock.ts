@@ -8,7 +8,7 @@ import { systemClock, type Clock, type Timer } from '../clock/index.js';
 
 /** What PtpClock reads from a running port (PtpNode has it). */
 export interface PtpTimeSource {
-  /** PTP time now, ns. */
+  /** UTC now, ns (PtpNode.utcNowNs). */
   nowNs(): bigint;
 }
 

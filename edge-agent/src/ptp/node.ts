@@ -60,6 +60,11 @@ export class PtpNode {
     return this.port.ptpTimeNs(this.transport.nowNs());
   }
 
+  /** UTC now (ns): PTP time less TAI - UTC when the timescale is PTP (a PHC, or a master that announces it). */
+  utcNowNs(): bigint {
+    return this.nowNs() - this.port.utcOffsetNs;
+  }
+
   /** PTP time minus local time now (ns): the correction the servo has settled on. */
   offsetNs(): bigint {
     return this.port.clock.offsetNs(this.transport.nowNs());

@@ -73,6 +73,8 @@ export class PtpPort {
   private readonly faultResetNs: bigint;
   private readonly delayFilter: MovingMedian;
   private readonly foreign = new ForeignMasters();
+  /** The followed master's timescale and UTC offset, from its Announce: what turns PTP time into UTC. */
+  private parentTime: { readonly ptpTimescale: boolean; readonly currentUtcOffset: number } | null = null;
 
   private current: PortState = 'INITIALIZING';
   private started = false;
@@ -153,6 +155,16 @@ export class PtpPort {
       if (t !== null && (next === null || t < next)) next = t;
     }
     return next;
+  }
+
+  /**
+   * TAI minus UTC (ns) for the time this port keeps: the followed master's currentUtcOffset when it announces the
+   * PTP timescale, ours when we are master on it, else 0 (ARB timescale: PTP time is UTC already, as ptp4l on a
+   * system clock sends it).
+   */
+  get utcOffsetNs(): bigint {
+    const t = this.parentTime ?? (this.current === 'MASTER' ? { ptpTimescale: (this.timeProperties.flags & FLAGS.PTP_TIMESCALE) !== 0, currentUtcOffset: this.timeProperties.currentUtcOffset } : null);
+    return t !== null && t.ptpTimescale ? BigInt(t.currentUtcOffset) * 1_000_000_000n : 0n;
   }
 
   /** PTP time at local reading `localNs` (what the agent's clock reports). */
@@ -450,6 +462,7 @@ export class PtpPort {
         break;
       case 'SLAVE': {
         const sender = best!.header.sourcePortIdentity;
+        this.parentTime = { ptpTimescale: (best!.header.flags & FLAGS.PTP_TIMESCALE) !== 0, currentUtcOffset: best!.currentUtcOffset };
         const same = this.parent !== null && portIdentityEquals(this.parent, sender);
         const following = this.current === 'SLAVE' || this.current === 'UNCALIBRATED';
         if (same && following) break;
@@ -479,6 +492,7 @@ export class PtpPort {
     if (to !== 'UNCALIBRATED' && to !== 'SLAVE') {
       this.delayReqAt = null;
       this.parent = null;
+      this.parentTime = null;
     }
     switch (to) {
       case 'INITIALIZING':

@@ -366,3 +366,19 @@ test('three clocks: all follow the best; when it falls silent the next best take
   t.deepEqual(b!.stats().parent, a!.portIdentity);
   t.deepEqual(c!.stats().parent, a!.portIdentity);
 });
+
+test('UTC offset: a master on the PTP timescale makes its slave subtract its currentUtcOffset; on ARB, nothing', (t) => {
+  for (const [flags, want] of [
+    [FLAGS.PTP_TIMESCALE, 37_000_000_000n],
+    [0, 0n],
+  ] as const) {
+    const specs = pair('median');
+    const master = { ...specs[0]!, options: { ...specs[0]!.options, timeProperties: { flags, currentUtcOffset: 37 } } };
+    const link = new Link([master, specs[1]!], { seed: 3, latencyNs: 40_000, jitterNs: 500, stampNoiseNs: 100 });
+    t.is(link.ports[1]!.utcOffsetNs, 0n, 'nothing before a master is chosen');
+    link.run(20n * S, () => {});
+    t.is(link.ports[1]!.state, 'SLAVE');
+    t.is(link.ports[1]!.utcOffsetNs, want, `flags ${flags}`);
+    t.is(link.ports[0]!.utcOffsetNs, want, 'the master itself');
+  }
+});
