@@ -1,0 +1,9 @@
+/**
+ * Public face of threshold/: the committee's keys (issue 8). FROST(Ed25519,
+ * SHA-512) signing on @noble/curves (RFC 9591), the signing service over the
+ * secure channels, and distributed key generation with complaints, refresh and
+ * resharing as cores without I/O.
+ */
+export * from './signing-index.js';
+export { thresholdCommit, thresholdSign, withThresholdMessages, type ThresholdMessage } from './service-messages.js';
+export { SignerService, coordinateSignature, type CoordinateOptions, type Roster, type SignerServiceOptions } from './signing-service.js';

@@ -1,0 +1,154 @@
+/**
+ * The signing service over the secure channels: the thin shells around
+ * SignerCore (answer commit and sign requests from fellow members) and
+ * SigningCoordinator (ask the chosen members in parallel, feed their answers
+ * back, keep the coordinator's one timer). All judgement is in the cores.
+ */
+import { systemClock, type Clock, type Timer } from '../clock/index.js';
+import { toHex } from '../identity/index.js';
+import type { Incoming, Messenger } from '../transport/index.js';
+import { ThresholdError } from './errors.js';
+import { decodeCommitment, decodeCommitmentList, decodeSignatureShare, encodeCommitment, encodeSignatureShare, type GroupPublic } from './frost.js';
+import { thresholdCommit, thresholdSign } from './service-messages.js';
+import { SigningCoordinator, type CoordinatorAction, type SignerCore, type SigningResult } from './signing.js';
+
+/** Member number -> that member's peer id (the committee's roster). */
+export type Roster = ReadonlyMap<number, Uint8Array>;
+
+function rosterIndex(roster: Roster): Map<string, number> {
+  if (!(roster instanceof Map) || roster.size === 0) throw new ThresholdError('BAD_ARGUMENT', 'roster must be a non-empty Map of member -> peer id');
+  const byPeer = new Map<string, number>();
+  for (const [m, peer] of roster) {
+    if (!Number.isInteger(m) || m < 1 || !(peer instanceof Uint8Array)) throw new ThresholdError('BAD_ARGUMENT', `roster: bad entry for member ${String(m)}`);
+    byPeer.set(toHex(peer), m);
+  }
+  return byPeer;
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+export interface SignerServiceOptions {
+  readonly messenger: Messenger;
+  readonly signer: SignerCore;
+  readonly roster: Roster;
+}
+
+/** Answers the committee's commit and sign requests for one group; only roster members are served. */
+export class SignerService {
+  readonly #o: SignerServiceOptions;
+  readonly #byPeer: Map<string, number>;
+
+  constructor(options: SignerServiceOptions) {
+    if (typeof options !== 'object' || options === null) throw new ThresholdError('BAD_ARGUMENT', 'SignerService: options must be an object');
+    if (typeof options.messenger?.handle !== 'function') throw new ThresholdError('BAD_ARGUMENT', 'SignerService: a Messenger is required');
+    this.#byPeer = rosterIndex(options.roster);
+    this.#o = options;
+  }
+
+  start(): void {
+    const { messenger, signer } = this.#o;
+    const groupKey = signer.group.groupKey;
+    const check = (req: Incoming<{ groupKey: Uint8Array }>): void => {
+      if (!this.#byPeer.has(toHex(req.peerId))) throw new ThresholdError('ABORTED', 'not a committee member');
+      if (!sameBytes(req.body.groupKey, groupKey)) throw new ThresholdError('ABORTED', 'not our group');
+    };
+    messenger.handle(thresholdCommit, async (req) => {
+      check(req);
+      return encodeCommitment(await signer.commit());
+    });
+    messenger.handle(thresholdSign, (req) => {
+      check(req);
+      return encodeSignatureShare(signer.sign({ message: req.body.message, commitments: decodeCommitmentList(req.body.commitments) }));
+    });
+  }
+}
+
+export interface CoordinateOptions {
+  readonly messenger: Messenger;
+  readonly group: GroupPublic;
+  readonly roster: Roster;
+  readonly message: Uint8Array;
+  /** Members to ask, e.g. those with an open channel; our own member is asked locally. */
+  readonly available: readonly number[];
+  /** Our own signer, if we are a member: asked without the network. */
+  readonly local?: SignerCore;
+  readonly exclude?: readonly number[];
+  readonly timeoutMs?: number;
+  readonly maxAttempts?: number;
+  readonly clock?: Clock;
+}
+
+/** One committee signature: t of the available members, retried around cheaters and silent members. */
+export function coordinateSignature(o: CoordinateOptions): Promise<SigningResult> {
+  if (typeof o !== 'object' || o === null) throw new ThresholdError('BAD_ARGUMENT', 'coordinateSignature: options must be an object');
+  rosterIndex(o.roster);
+  const clock = o.clock ?? systemClock;
+  const coordinator = new SigningCoordinator({
+    group: o.group,
+    message: o.message,
+    available: o.available,
+    ...(o.exclude === undefined ? {} : { exclude: o.exclude }),
+    ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
+    ...(o.maxAttempts === undefined ? {} : { maxAttempts: o.maxAttempts }),
+  });
+  return new Promise<SigningResult>((resolve, reject) => {
+    let timer: Timer | undefined;
+    const refusal = (err: unknown): 'malformed' | 'refused' => (err instanceof ThresholdError && err.code === 'MALFORMED' ? 'malformed' : 'refused');
+    const run = (actions: readonly CoordinatorAction[]): void => {
+      for (const a of actions) {
+        switch (a.type) {
+          case 'request-commitment':
+            void ask(a.member, async () => {
+              const c = a.member === o.local?.member ? await o.local.commit() : decodeCommitment(await o.messenger.request(peer(a.member), thresholdCommit, { groupKey: o.group.groupKey }));
+              if (c.member !== a.member) throw new ThresholdError('MALFORMED', `member ${a.member} answered as ${c.member}`);
+              return c;
+            }).then(
+              (c) => !coordinator.finished && run(coordinator.onCommitment(a.attempt, a.member, c)),
+              (err: unknown) => !coordinator.finished && run(coordinator.onRefusal(a.attempt, a.member, refusal(err))),
+            );
+            break;
+          case 'request-share':
+            void ask(a.member, async () => {
+              const s =
+                a.member === o.local?.member
+                  ? o.local.sign({ message: a.message, commitments: a.commitments })
+                  : decodeSignatureShare(
+                      await o.messenger.request(peer(a.member), thresholdSign, { groupKey: o.group.groupKey, message: a.message, commitments: a.commitments.map(encodeCommitment) }),
+                    );
+              if (s.member !== a.member) throw new ThresholdError('MALFORMED', `member ${a.member} answered as ${s.member}`);
+              return s;
+            }).then(
+              (s) => !coordinator.finished && run(coordinator.onShare(a.attempt, a.member, s)),
+              (err: unknown) => !coordinator.finished && run(coordinator.onRefusal(a.attempt, a.member, refusal(err))),
+            );
+            break;
+          case 'set-timer':
+            timer?.cancel();
+            timer = clock.setTimer(a.ms, () => !coordinator.finished && run(coordinator.onTimeout(a.timer)));
+            break;
+          case 'done':
+            timer?.cancel();
+            resolve(a.result);
+            break;
+          case 'failed':
+            timer?.cancel();
+            reject(a.error);
+            break;
+        }
+      }
+    };
+    const peer = (member: number): Uint8Array => {
+      const p = o.roster.get(member);
+      if (p === undefined) throw new ThresholdError('BAD_ARGUMENT', `member ${member} is not on the roster`);
+      return p;
+    };
+    // Answers come back through the event loop, never inside run(): the coordinator sees one input at a time.
+    const ask = <T>(_member: number, fn: () => Promise<T>): Promise<T> => Promise.resolve().then(fn);
+    try {
+      run(coordinator.start());
+    } catch (err) {
+      timer?.cancel();
+      reject(err);
+    }
+  });
+}
