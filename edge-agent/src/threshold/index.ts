@@ -5,5 +5,7 @@
  * resharing as cores without I/O.
  */
 export * from './signing-index.js';
+export * from './dkg-index.js';
 export { thresholdCommit, thresholdSign, withThresholdMessages, type ThresholdMessage } from './service-messages.js';
 export { SignerService, coordinateSignature, type CoordinateOptions, type Roster, type SignerServiceOptions } from './signing-service.js';
+export { runDkg, thresholdDkg, withDkgMessages, type DkgOutcome, type DkgRunOptions } from './dkg-service.js';

@@ -1,0 +1,140 @@
+/**
+ * A DKG among the committee over the secure channels: the thin shell around
+ * DkgMember. Broadcasts go to every other member on its channel, shares to
+ * one; the channel authenticates the sender, and every DKG message is also
+ * signed with the member's identity key (secp256k1), so complaints and
+ * evidence can be shown to third parties. One timer follows the core's next
+ * deadline. All members must agree on the session id, the roster, the start
+ * time and the delivery bound Δ beforehand (the orchestrator decides them).
+ */
+import * as s from '../schema/index.js';
+import { systemClock, type Clock, type Timer } from '../clock/index.js';
+import { peerIdOf, sign, toHex, verify } from '../identity/index.js';
+import type { Messenger } from '../transport/index.js';
+import { defineMessage, MessageRegistry, WireError, type MessageType } from '../wire/index.js';
+import { DkgMember } from './dkg.js';
+import type { DkgAbort, DkgAction, DkgDone } from './dkg-types.js';
+import { ThresholdError } from './errors.js';
+
+/** One DKG message: the session it belongs to, and the core's bytes. */
+export const thresholdDkg = defineMessage(
+  'threshold/dkg',
+  s.object({ sessionId: s.bytes({ min: 16, max: 64 }), payload: s.bytes({ max: 64 * 1024 }) }),
+);
+
+/** `registry` plus the DKG message. */
+export function withDkgMessages<M extends MessageType>(registry: MessageRegistry<M>): MessageRegistry<M | typeof thresholdDkg> {
+  if (!(registry instanceof MessageRegistry)) throw new ThresholdError('BAD_ARGUMENT', 'withDkgMessages needs a MessageRegistry');
+  try {
+    return registry.with(thresholdDkg);
+  } catch (err) {
+    if (err instanceof WireError) throw new ThresholdError('BAD_ARGUMENT', `withDkgMessages: ${err.message}`, undefined, { cause: err });
+    throw err;
+  }
+}
+
+export interface DkgRunOptions {
+  readonly messenger: Messenger;
+  /** Member number -> identity public key (33-byte secp256k1); peer ids are derived from them. */
+  readonly roster: ReadonlyMap<number, Uint8Array>;
+  readonly self: number;
+  readonly threshold: number;
+  readonly sessionId: Uint8Array;
+  /** Agreed start (ms since the epoch, on the agents' clocks) and delivery bound Δ (ms). */
+  readonly start: number;
+  readonly deltaMs: number;
+  /** Our identity secret key: signs our DKG messages. Copied; the copy is wiped when the run ends. */
+  readonly secretKey: Uint8Array;
+  readonly clock?: Clock;
+}
+
+export type DkgOutcome = DkgDone | DkgAbort;
+
+/**
+ * Runs one DKG to its end: the core's `done` (group key, our share, the public package, the qualified set) or
+ * `abort` (naming the culprits). Messages for other sessions are left to their own runs.
+ */
+export function runDkg(o: DkgRunOptions): Promise<DkgOutcome> {
+  if (typeof o !== 'object' || o === null) throw new ThresholdError('BAD_ARGUMENT', 'runDkg: options must be an object');
+  if (!(o.roster instanceof Map) || !o.roster.has(o.self)) throw new ThresholdError('BAD_ARGUMENT', 'runDkg: the roster must be a Map that includes self');
+  const n = o.roster.size;
+  for (let m = 1; m <= n; m++) if (!(o.roster.get(m) instanceof Uint8Array)) throw new ThresholdError('BAD_ARGUMENT', `runDkg: the roster must number members 1..${n}`);
+  if (!(Number.isFinite(o.deltaMs) && o.deltaMs > 0)) throw new ThresholdError('BAD_ARGUMENT', 'runDkg: deltaMs must be positive');
+  const clock = o.clock ?? systemClock;
+  const peerOf = new Map<number, Uint8Array>();
+  const memberOf = new Map<string, number>();
+  for (const [m, key] of o.roster) {
+    const peer = peerIdOf(key);
+    peerOf.set(m, peer);
+    memberOf.set(toHex(peer), m);
+  }
+  const secretKey = Uint8Array.from(o.secretKey);
+  const core = new DkgMember({
+    sessionId: o.sessionId,
+    self: o.self,
+    n,
+    threshold: o.threshold,
+    start: o.start,
+    delta: o.deltaMs,
+    signer: { sign: (bytes) => sign(secretKey, bytes) },
+    verifier: {
+      verify: (party, bytes, sig) => {
+        const key = o.roster.get(party);
+        return key !== undefined && verify(key, bytes, sig);
+      },
+    },
+  });
+  const sid = toHex(o.sessionId);
+  return new Promise<DkgOutcome>((resolve) => {
+    let timer: Timer | undefined;
+    let finished = false;
+    const finish = (outcome: DkgOutcome): void => {
+      finished = true;
+      timer?.cancel();
+      secretKey.fill(0);
+      unsubscribe();
+      resolve(outcome);
+    };
+    const send = (to: number, payload: Uint8Array): void => {
+      o.messenger.send(peerOf.get(to)!, thresholdDkg, { sessionId: o.sessionId, payload }).catch(() => {
+        // A member we cannot reach is, to the protocol, silent: the core's deadlines handle it.
+      });
+    };
+    const run = (actions: readonly DkgAction[]): void => {
+      for (const a of actions) {
+        if (finished) return;
+        if (a.kind === 'broadcast') for (const m of peerOf.keys()) m !== o.self && send(m, a.message);
+        else if (a.kind === 'send') send(a.to, a.message);
+        else finish(a);
+      }
+      if (!finished) arm();
+    };
+    const arm = (): void => {
+      timer?.cancel();
+      const at = core.nextDeadline();
+      if (at === undefined) return;
+      timer = clock.setTimer(Math.max(0, at - clock.now()), () => run(core.tick(clock.now())));
+    };
+    const unsubscribe = listen(o.messenger, sid, (from, payload) => {
+      const m = memberOf.get(toHex(from));
+      if (m !== undefined && !finished) run(core.receive(m, payload, clock.now()));
+    });
+    run(core.tick(clock.now()));
+  });
+}
+
+/** One handler per Messenger for thresholdDkg, dispatching by session id to the runs in progress. */
+const sessions = new WeakMap<Messenger, Map<string, (from: Uint8Array, payload: Uint8Array) => void>>();
+
+function listen(messenger: Messenger, sid: string, fn: (from: Uint8Array, payload: Uint8Array) => void): () => void {
+  let runs = sessions.get(messenger);
+  if (runs === undefined) {
+    const table = new Map<string, (from: Uint8Array, payload: Uint8Array) => void>();
+    sessions.set(messenger, table);
+    messenger.handle(thresholdDkg, (msg) => table.get(toHex(msg.body.sessionId))?.(msg.peerId, msg.body.payload));
+    runs = table;
+  }
+  if (runs.has(sid)) throw new ThresholdError('BAD_ARGUMENT', `runDkg: session ${sid.slice(0, 16)} is already running`);
+  runs.set(sid, fn);
+  return () => void runs.delete(sid);
+}
