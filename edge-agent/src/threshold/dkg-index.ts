@@ -20,7 +20,7 @@ export {
   type EdPoint,
   type SharePoint,
 } from './vss.js';
-export { DealingSession, validateSessionConfig, type SessionConfig, type ConstantRule, type Qualified } from './dkg-session.js';
+export { DealingSession, validateSessionConfig, type DealingOptions, type SessionConfig, type ConstantRule, type Qualified } from './dkg-session.js';
 export { DkgMember, committee, type DkgConfig } from './dkg.js';
 export { RefreshMember, type RefreshConfig } from './refresh.js';
 export { ReshareMember, type ReshareConfig } from './reshare.js';

@@ -77,6 +77,39 @@ export interface Qualified {
   readonly equivocations: readonly EquivocationProof[];
 }
 
+/** What every dealing (DKG, refresh, resharing) is configured with, besides its participants and rule. */
+export interface DealingOptions {
+  readonly sessionId: Uint8Array;
+  /** Virtual or real time (ms) at which round 1 starts, and the delivery bound Δ. */
+  readonly start: number;
+  readonly delta: number;
+  readonly signer: DkgSigner;
+  readonly verifier: DkgVerifier;
+  readonly rng?: (n: number) => Uint8Array;
+  /** Byzantine members tolerated (relay depth L = faults + 1); each kind of dealing has its default. */
+  readonly faults?: number;
+  readonly maxMessageBytes?: number;
+  /** 'disqualify' (default) drops a proven equivocator; 'abort' makes everyone abort naming it. */
+  readonly onEquivocation?: 'disqualify' | 'abort';
+  readonly cache?: DealingCache;
+}
+
+/** The SessionConfig fields that come straight from DealingOptions (`faults` defaulting to `defaultFaults`). */
+export function dealingBasics(c: DealingOptions, defaultFaults: number) {
+  return {
+    sessionId: c.sessionId,
+    start: c.start,
+    delta: c.delta,
+    signer: c.signer,
+    verifier: c.verifier,
+    faults: c.faults ?? defaultFaults,
+    ...(c.rng ? { rng: c.rng } : {}),
+    ...(c.maxMessageBytes ? { maxMessageBytes: c.maxMessageBytes } : {}),
+    ...(c.onEquivocation ? { onEquivocation: c.onEquivocation } : {}),
+    ...(c.cache ? { cache: c.cache } : {}),
+  };
+}
+
 export interface SessionConfig {
   readonly sessionId: Uint8Array;
   readonly self: number;

@@ -1,8 +1,8 @@
 import { ThresholdError } from './errors.js';
 import type { DealingCache } from './dkg-cache.js';
 import { buildPublic, secretOf } from './dkg-public.js';
-import { DealingSession, type Qualified } from './dkg-session.js';
-import type { DkgDone, DkgSigner, DkgVerifier, Participant } from './dkg-types.js';
+import { DealingSession, dealingBasics, type DealingOptions, type Qualified } from './dkg-session.js';
+import type { DkgDone, Participant } from './dkg-types.js';
 import { Fn } from './vss.js';
 
 /**
@@ -13,23 +13,11 @@ import { Fn } from './vss.js';
  * With at most t−1 byzantine members and n ≥ 2t−1 that never happens, since honest
  * members are never disqualified.
  */
-export interface DkgConfig {
-  readonly sessionId: Uint8Array;
+export interface DkgConfig extends DealingOptions {
   /** This member's number, 1..n. */
   readonly self: number;
   readonly n: number;
   readonly threshold: number;
-  /** Virtual or real time (ms) at which round 1 starts, and the delivery bound Δ. */
-  readonly start: number;
-  readonly delta: number;
-  readonly signer: DkgSigner;
-  readonly verifier: DkgVerifier;
-  readonly rng?: (n: number) => Uint8Array;
-  /** Byzantine members tolerated (relay depth); default t−1. */
-  readonly faults?: number;
-  readonly maxMessageBytes?: number;
-  readonly onEquivocation?: 'disqualify' | 'abort';
-  readonly cache?: DealingCache;
 }
 
 export function committee(n: number): Participant[] {
@@ -47,22 +35,13 @@ export class DkgMember extends DealingSession {
     if (!Number.isSafeInteger(config.self) || config.self < 1 || config.self > config.n) throw new ThresholdError('BAD_ARGUMENT', `self must be from 1 to ${config.n}`);
     const t = config.threshold;
     super({
-      sessionId: config.sessionId,
+      ...dealingBasics(config, t - 1),
       self: config.self,
       dealers: members,
       receivers: members,
       threshold: t,
       minQualified: t,
-      faults: config.faults ?? t - 1,
       constant: { kind: 'proof' },
-      start: config.start,
-      delta: config.delta,
-      signer: config.signer,
-      verifier: config.verifier,
-      ...(config.rng ? { rng: config.rng } : {}),
-      ...(config.maxMessageBytes ? { maxMessageBytes: config.maxMessageBytes } : {}),
-      ...(config.onEquivocation ? { onEquivocation: config.onEquivocation } : {}),
-      ...(config.cache ? { cache: config.cache } : {}),
       combine: (q) => combineDkg(q, members, config.self, t, config.cache),
     });
   }

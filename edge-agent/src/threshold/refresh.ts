@@ -2,8 +2,8 @@ import type { FrostPublic, FrostSecret } from '@noble/curves/abstract/frost.js';
 import { ThresholdError } from './errors.js';
 import type { DealingCache } from './dkg-cache.js';
 import { buildPublic, parsePublic, parseSecret, secretOf } from './dkg-public.js';
-import { DealingSession, type Qualified } from './dkg-session.js';
-import type { DkgAbort, DkgDone, DkgSigner, DkgVerifier, Participant } from './dkg-types.js';
+import { DealingSession, dealingBasics, type DealingOptions, type Qualified } from './dkg-session.js';
+import type { DkgAbort, DkgDone, Participant } from './dkg-types.js';
 import { Fn, type EdPoint } from './vss.js';
 
 /**
@@ -15,20 +15,10 @@ import { Fn, type EdPoint } from './vss.js';
  * must qualify (with at most t−1 byzantine, one of them is honest), else all abort.
  * Old and new shares lie on different polynomials: mixing them reconstructs nothing.
  */
-export interface RefreshConfig {
-  readonly sessionId: Uint8Array;
+export interface RefreshConfig extends DealingOptions {
   /** The current public package and this member's current share. */
   readonly public: FrostPublic;
   readonly share: FrostSecret;
-  readonly start: number;
-  readonly delta: number;
-  readonly signer: DkgSigner;
-  readonly verifier: DkgVerifier;
-  readonly rng?: (n: number) => Uint8Array;
-  readonly faults?: number;
-  readonly maxMessageBytes?: number;
-  readonly onEquivocation?: 'disqualify' | 'abort';
-  readonly cache?: DealingCache;
 }
 
 export class RefreshMember extends DealingSession {
@@ -41,22 +31,13 @@ export class RefreshMember extends DealingSession {
     if (members.length < old.threshold) throw new ThresholdError('NOT_ENOUGH_SIGNERS', `${members.length} members cannot refresh a ${old.threshold}-of sharing`);
     const t = old.threshold;
     super({
-      sessionId: config.sessionId,
+      ...dealingBasics(config, t - 1),
       self: mine.index,
       dealers: members,
       receivers: members,
       threshold: t,
       minQualified: t,
-      faults: config.faults ?? t - 1,
       constant: { kind: 'zero' },
-      start: config.start,
-      delta: config.delta,
-      signer: config.signer,
-      verifier: config.verifier,
-      ...(config.rng ? { rng: config.rng } : {}),
-      ...(config.maxMessageBytes ? { maxMessageBytes: config.maxMessageBytes } : {}),
-      ...(config.onEquivocation ? { onEquivocation: config.onEquivocation } : {}),
-      ...(config.cache ? { cache: config.cache } : {}),
       combine: (q) => combineRefresh(q, old.commitments, members, mine, t, old.max, config.cache),
     });
   }

@@ -2,8 +2,8 @@ import type { FrostPublic, FrostSecret } from '@noble/curves/abstract/frost.js';
 import { ThresholdError } from './errors.js';
 import type { DealingCache } from './dkg-cache.js';
 import { buildPublic, parsePublic, parseSecret, secretOf } from './dkg-public.js';
-import { DealingSession, type Qualified } from './dkg-session.js';
-import type { DkgAbort, DkgDone, DkgSigner, DkgVerifier, Participant } from './dkg-types.js';
+import { DealingSession, dealingBasics, type DealingOptions, type Qualified } from './dkg-session.js';
+import type { DkgAbort, DkgDone, Participant } from './dkg-types.js';
 import { evalCommitment, Fn, lagrangeAtZero, type EdPoint } from './vss.js';
 
 /**
@@ -17,8 +17,7 @@ import { evalCommitment, Fn, lagrangeAtZero, type EdPoint } from './vss.js';
  * a disqualified dealer then costs nothing. Parties may sit in both committees, with
  * different indices; members can be added or removed and the threshold changed.
  */
-export interface ReshareConfig {
-  readonly sessionId: Uint8Array;
+export interface ReshareConfig extends DealingOptions {
   readonly self: number;
   /** The old committee's public package. */
   readonly oldPublic: FrostPublic;
@@ -28,18 +27,8 @@ export interface ReshareConfig {
   readonly dealers: readonly Participant[];
   /** The new committee (party and new index). */
   readonly receivers: readonly Participant[];
-  /** The new threshold t'. */
+  /** The new threshold t'. Byzantine parties tolerated (faults) default to (t_old−1)+(t'−1). */
   readonly threshold: number;
-  readonly start: number;
-  readonly delta: number;
-  readonly signer: DkgSigner;
-  readonly verifier: DkgVerifier;
-  readonly rng?: (n: number) => Uint8Array;
-  /** Byzantine parties tolerated across both committees; default (t_old−1)+(t'−1). */
-  readonly faults?: number;
-  readonly maxMessageBytes?: number;
-  readonly onEquivocation?: 'disqualify' | 'abort';
-  readonly cache?: DealingCache;
 }
 
 export class ReshareMember extends DealingSession {
@@ -63,23 +52,14 @@ export class ReshareMember extends DealingSession {
     const receivers = config.receivers;
     const parties = new Set([...config.dealers, ...(Array.isArray(receivers) ? receivers : [])].map((p) => p.party)).size;
     super({
-      sessionId: config.sessionId,
+      ...dealingBasics(config, Math.min(parties - 1, old.threshold - 1 + (t - 1))),
       self: config.self,
       dealers: config.dealers,
       receivers,
       threshold: t,
       minQualified: old.threshold,
-      faults: config.faults ?? Math.min(parties - 1, old.threshold - 1 + (t - 1)),
       constant: { kind: 'fixed', expected },
       ...(secret !== undefined ? { secret } : {}),
-      start: config.start,
-      delta: config.delta,
-      signer: config.signer,
-      verifier: config.verifier,
-      ...(config.rng ? { rng: config.rng } : {}),
-      ...(config.maxMessageBytes ? { maxMessageBytes: config.maxMessageBytes } : {}),
-      ...(config.onEquivocation ? { onEquivocation: config.onEquivocation } : {}),
-      ...(config.cache ? { cache: config.cache } : {}),
       weights: lagrangeWeights,
       combine: (q) => combineReshare(q, old.commitments[0]!, receivers, config.self, t, config.cache),
     });
