@@ -1,10 +1,10 @@
 /**
  * A DKG among the committee over the secure channels: the thin shell around
- * DkgMember. Broadcasts go to every other member on its channel, shares to
- * one; the channel authenticates the sender, and every DKG message is also
- * signed with the member's identity key (secp256k1), so complaints and
- * evidence can be shown to third parties. One timer follows the core's next
- * deadline. All members must agree on the session id, the roster, the start
+ * DkgMember (its driving loop, driveDealing, also runs refresh-service.ts).
+ * Broadcasts go to every other member on its channel, shares to one; the
+ * channel authenticates the sender, and every DKG message is also signed with
+ * the member's identity key (secp256k1), so complaints and evidence can be
+ * shown to third parties. One timer follows the core's next deadline. All members must agree on the session id, the roster, the start
  * time and the delivery bound Δ beforehand (the orchestrator decides them).
  */
 import * as s from '../schema/index.js';
@@ -13,7 +13,8 @@ import { peerIdOf, sign, toHex, verify } from '../identity/index.js';
 import type { Messenger } from '../transport/index.js';
 import { defineMessage, MessageRegistry, WireError, type MessageType } from '../wire/index.js';
 import { DkgMember } from './dkg.js';
-import type { DkgAbort, DkgAction, DkgDone } from './dkg-types.js';
+import type { DealingSession } from './dkg-session.js';
+import type { DkgAbort, DkgAction, DkgDone, DkgSigner, DkgVerifier } from './dkg-types.js';
 import { ThresholdError } from './errors.js';
 
 /** One DKG message: the session it belongs to, and the core's bytes. */
@@ -60,6 +61,26 @@ export function runDkg(o: DkgRunOptions): Promise<DkgOutcome> {
   const n = o.roster.size;
   for (let m = 1; m <= n; m++) if (!(o.roster.get(m) instanceof Uint8Array)) throw new ThresholdError('BAD_ARGUMENT', `runDkg: the roster must number members 1..${n}`);
   if (!(Number.isFinite(o.deltaMs) && o.deltaMs > 0)) throw new ThresholdError('BAD_ARGUMENT', 'runDkg: deltaMs must be positive');
+  return driveDealing('runDkg', o, (keys) => new DkgMember({ sessionId: o.sessionId, self: o.self, n, threshold: o.threshold, start: o.start, delta: o.deltaMs, ...keys }));
+}
+
+/** What every dealing shell (DKG, refresh) needs to run its core over the channels. */
+export interface DealingShellOptions {
+  readonly messenger: Messenger;
+  readonly roster: ReadonlyMap<number, Uint8Array>;
+  readonly self: number;
+  readonly sessionId: Uint8Array;
+  readonly secretKey: Uint8Array;
+  readonly clock?: Clock;
+}
+
+/**
+ * Internal (runDkg, runRefresh): builds the core with signer and verifier over the identity keys, then drives it
+ * over the Messenger to its outcome. `name` prefixes errors. The core's constructor errors are thrown at once.
+ */
+export function driveDealing(name: string, o: DealingShellOptions, make: (keys: { signer: DkgSigner; verifier: DkgVerifier }) => DealingSession): Promise<DkgOutcome> {
+  if (!(o.secretKey instanceof Uint8Array)) throw new ThresholdError('BAD_ARGUMENT', `${name}: secretKey must be a Uint8Array`);
+  if (!(o.sessionId instanceof Uint8Array)) throw new ThresholdError('BAD_ARGUMENT', `${name}: sessionId must be a Uint8Array`);
   const clock = o.clock ?? systemClock;
   const peerOf = new Map<number, Uint8Array>();
   const memberOf = new Map<string, number>();
@@ -69,21 +90,21 @@ export function runDkg(o: DkgRunOptions): Promise<DkgOutcome> {
     memberOf.set(toHex(peer), m);
   }
   const secretKey = Uint8Array.from(o.secretKey);
-  const core = new DkgMember({
-    sessionId: o.sessionId,
-    self: o.self,
-    n,
-    threshold: o.threshold,
-    start: o.start,
-    delta: o.deltaMs,
-    signer: { sign: (bytes) => sign(secretKey, bytes) },
-    verifier: {
-      verify: (party, bytes, sig) => {
-        const key = o.roster.get(party);
-        return key !== undefined && verify(key, bytes, sig);
+  let core: DealingSession;
+  try {
+    core = make({
+      signer: { sign: (bytes) => sign(secretKey, bytes) },
+      verifier: {
+        verify: (party, bytes, sig) => {
+          const key = o.roster.get(party);
+          return key !== undefined && verify(key, bytes, sig);
+        },
       },
-    },
-  });
+    });
+  } catch (err) {
+    secretKey.fill(0);
+    throw err;
+  }
   const sid = toHex(o.sessionId);
   return new Promise<DkgOutcome>((resolve) => {
     let timer: Timer | undefined;
@@ -115,7 +136,7 @@ export function runDkg(o: DkgRunOptions): Promise<DkgOutcome> {
       if (at === undefined) return;
       timer = clock.setTimer(Math.max(0, at - clock.now()), () => run(core.tick(clock.now())));
     };
-    const unsubscribe = listen(o.messenger, sid, (from, payload) => {
+    const unsubscribe = listen(name, o.messenger, sid, (from, payload) => {
       const m = memberOf.get(toHex(from));
       if (m !== undefined && !finished) run(core.receive(m, payload, clock.now()));
     });
@@ -126,7 +147,7 @@ export function runDkg(o: DkgRunOptions): Promise<DkgOutcome> {
 /** One handler per Messenger for thresholdDkg, dispatching by session id to the runs in progress. */
 const sessions = new WeakMap<Messenger, Map<string, (from: Uint8Array, payload: Uint8Array) => void>>();
 
-function listen(messenger: Messenger, sid: string, fn: (from: Uint8Array, payload: Uint8Array) => void): () => void {
+function listen(name: string, messenger: Messenger, sid: string, fn: (from: Uint8Array, payload: Uint8Array) => void): () => void {
   let runs = sessions.get(messenger);
   if (runs === undefined) {
     const table = new Map<string, (from: Uint8Array, payload: Uint8Array) => void>();
@@ -134,7 +155,7 @@ function listen(messenger: Messenger, sid: string, fn: (from: Uint8Array, payloa
     messenger.handle(thresholdDkg, (msg) => table.get(toHex(msg.body.sessionId))?.(msg.peerId, msg.body.payload));
     runs = table;
   }
-  if (runs.has(sid)) throw new ThresholdError('BAD_ARGUMENT', `runDkg: session ${sid.slice(0, 16)} is already running`);
+  if (runs.has(sid)) throw new ThresholdError('BAD_ARGUMENT', `${name}: session ${sid.slice(0, 16)} is already running`);
   runs.set(sid, fn);
   return () => void runs.delete(sid);
 }
