@@ -15,6 +15,7 @@ import { defineMessage, MessageRegistry, WireError, type MessageType } from '../
 import { DkgMember } from './dkg.js';
 import type { DealingSession } from './dkg-session.js';
 import type { DkgAbort, DkgAction, DkgDone, DkgSigner, DkgVerifier } from './dkg-types.js';
+import { ConfirmRound, confirmationDigest } from './dkg-confirm.js';
 import { ThresholdError } from './errors.js';
 
 /** One DKG message: the session it belongs to, and the core's bytes. */
@@ -23,11 +24,17 @@ export const thresholdDkg = defineMessage(
   s.object({ sessionId: s.bytes({ min: 16, max: 64 }), payload: s.bytes({ max: 64 * 1024 }) }),
 );
 
-/** `registry` plus the DKG message. */
-export function withDkgMessages<M extends MessageType>(registry: MessageRegistry<M>): MessageRegistry<M | typeof thresholdDkg> {
+/** Key confirmation: the digest of what the sender ended with, signed with its identity key. */
+export const thresholdDkgConfirm = defineMessage(
+  'threshold/dkg-confirm',
+  s.object({ sessionId: s.bytes({ min: 16, max: 64 }), digest: s.bytes({ len: 32 }), signature: s.bytes({ len: 64 }) }),
+);
+
+/** `registry` plus the DKG messages. */
+export function withDkgMessages<M extends MessageType>(registry: MessageRegistry<M>): MessageRegistry<M | typeof thresholdDkg | typeof thresholdDkgConfirm> {
   if (!(registry instanceof MessageRegistry)) throw new ThresholdError('BAD_ARGUMENT', 'withDkgMessages needs a MessageRegistry');
   try {
-    return registry.with(thresholdDkg);
+    return registry.with(thresholdDkg, thresholdDkgConfirm);
   } catch (err) {
     if (err instanceof WireError) throw new ThresholdError('BAD_ARGUMENT', `withDkgMessages: ${err.message}`, undefined, { cause: err });
     throw err;
@@ -61,7 +68,7 @@ export function runDkg(o: DkgRunOptions): Promise<DkgOutcome> {
   const n = o.roster.size;
   for (let m = 1; m <= n; m++) if (!(o.roster.get(m) instanceof Uint8Array)) throw new ThresholdError('BAD_ARGUMENT', `runDkg: the roster must number members 1..${n}`);
   if (!(Number.isFinite(o.deltaMs) && o.deltaMs > 0)) throw new ThresholdError('BAD_ARGUMENT', 'runDkg: deltaMs must be positive');
-  return driveDealing('runDkg', o, (keys) => new DkgMember({ sessionId: o.sessionId, self: o.self, n, threshold: o.threshold, start: o.start, delta: o.deltaMs, ...keys }));
+  return driveDealing('runDkg', { ...o, confirmWithinMs: 2 * o.deltaMs }, (keys) => new DkgMember({ sessionId: o.sessionId, self: o.self, n, threshold: o.threshold, start: o.start, delta: o.deltaMs, ...keys }));
 }
 
 /** What every dealing shell (DKG, refresh) needs to run its core over the channels. */
@@ -72,6 +79,8 @@ export interface DealingShellOptions {
   readonly sessionId: Uint8Array;
   readonly secretKey: Uint8Array;
   readonly clock?: Clock;
+  /** After the core's `done`, how long to wait for every qualified member's key confirmation (ms). */
+  readonly confirmWithinMs: number;
 }
 
 /**
@@ -109,12 +118,40 @@ export function driveDealing(name: string, o: DealingShellOptions, make: (keys: 
   return new Promise<DkgOutcome>((resolve) => {
     let timer: Timer | undefined;
     let finished = false;
+    /** Confirmations that came before our own `done`, then the round once we have one. */
+    const early = new Map<number, Uint8Array>();
+    let confirm: { round: ConfirmRound; done: DkgDone } | undefined;
     const finish = (outcome: DkgOutcome): void => {
       finished = true;
       timer?.cancel();
       secretKey.fill(0);
       unsubscribe();
+      unsubscribeConfirm();
       resolve(outcome);
+    };
+    const abort = (culprits: readonly number[], reason: string): void =>
+      finish({ kind: 'abort', culprits, reason, disqualified: confirm?.done.disqualified ?? [], equivocations: confirm?.done.equivocations ?? [] });
+    const settle = (): void => {
+      if (confirm === undefined || finished) return;
+      const st = confirm.round.state;
+      if (st.kind === 'confirmed') finish(confirm.done);
+      else if (st.kind === 'differ') abort([], `key confirmation: members ${st.members.join(', ')} ended with a different result; the key is not used`);
+    };
+    /** Our core is done: sign what we ended with, tell everyone, and wait for the qualified members to agree. */
+    const startConfirm = (done: DkgDone): void => {
+      const digest = confirmationDigest(o.sessionId, done);
+      const signature = sign(secretKey, digest);
+      for (const m of peerOf.keys()) {
+        if (m !== o.self) o.messenger.send(peerOf.get(m)!, thresholdDkgConfirm, { sessionId: o.sessionId, digest, signature }).catch(() => {});
+      }
+      confirm = { round: new ConfirmRound(o.self, done.qualified, digest), done };
+      for (const [m, d] of early) confirm.round.receive(m, d);
+      timer?.cancel();
+      timer = clock.setTimer(o.confirmWithinMs, () => {
+        const missing = confirm!.round.missing();
+        if (!finished) abort(missing, `key confirmation: nothing from members ${missing.join(', ')} within ${o.confirmWithinMs} ms`);
+      });
+      settle();
     };
     const send = (to: number, payload: Uint8Array): void => {
       o.messenger.send(peerOf.get(to)!, thresholdDkg, { sessionId: o.sessionId, payload }).catch(() => {
@@ -126,6 +163,7 @@ export function driveDealing(name: string, o: DealingShellOptions, make: (keys: 
         if (finished) return;
         if (a.kind === 'broadcast') for (const m of peerOf.keys()) m !== o.self && send(m, a.message);
         else if (a.kind === 'send') send(a.to, a.message);
+        else if (a.kind === 'done') return startConfirm(a);
         else finish(a);
       }
       if (!finished) arm();
@@ -138,10 +176,36 @@ export function driveDealing(name: string, o: DealingShellOptions, make: (keys: 
     };
     const unsubscribe = listen(name, o.messenger, sid, (from, payload) => {
       const m = memberOf.get(toHex(from));
-      if (m !== undefined && !finished) run(core.receive(m, payload, clock.now()));
+      if (m !== undefined && !finished && confirm === undefined) run(core.receive(m, payload, clock.now()));
+    });
+    const unsubscribeConfirm = listenConfirm(name, o.messenger, sid, (from, digest, signature) => {
+      const m = memberOf.get(toHex(from));
+      if (m === undefined || finished || !verify(o.roster.get(m)!, digest, signature)) return;
+      if (confirm === undefined) {
+        if (!early.has(m)) early.set(m, digest);
+      } else {
+        confirm.round.receive(m, digest);
+        settle();
+      }
     });
     run(core.tick(clock.now()));
   });
+}
+
+/** One handler per Messenger for key confirmations, dispatching by session id like listen(). */
+const confirmSessions = new WeakMap<Messenger, Map<string, (from: Uint8Array, digest: Uint8Array, signature: Uint8Array) => void>>();
+
+function listenConfirm(name: string, messenger: Messenger, sid: string, fn: (from: Uint8Array, digest: Uint8Array, signature: Uint8Array) => void): () => void {
+  let runs = confirmSessions.get(messenger);
+  if (runs === undefined) {
+    const table = new Map<string, (from: Uint8Array, digest: Uint8Array, signature: Uint8Array) => void>();
+    confirmSessions.set(messenger, table);
+    messenger.handle(thresholdDkgConfirm, (msg) => table.get(toHex(msg.body.sessionId))?.(msg.peerId, msg.body.digest, msg.body.signature));
+    runs = table;
+  }
+  if (runs.has(sid)) throw new ThresholdError('BAD_ARGUMENT', `${name}: session ${sid.slice(0, 16)} is already confirming`);
+  runs.set(sid, fn);
+  return () => void runs.delete(sid);
 }
 
 /** One handler per Messenger for thresholdDkg, dispatching by session id to the runs in progress. */

@@ -51,7 +51,7 @@ export function runRefresh(o: RefreshRunOptions): Promise<DkgOutcome> {
     roster.set(m, key);
   }
   if (!roster.has(self)) throw new ThresholdError('BAD_ARGUMENT', `runRefresh: our member ${self} has no verifying share in the package`);
-  return driveDealing('runRefresh', { ...o, roster, self }, (keys) =>
+  return driveDealing('runRefresh', { ...o, roster, self, confirmWithinMs: 2 * o.deltaMs }, (keys) =>
     new RefreshMember({ sessionId: o.sessionId, public: o.public, share: o.share, start: o.start, delta: o.deltaMs, ...keys }),
   );
 }

@@ -13,11 +13,13 @@ import {
   groupPublicFromFrost,
   makeMemberShare,
   runDkg,
+  thresholdDkgConfirm,
   verifyGroupSignature,
   withDkgMessages,
   withThresholdMessages,
   type DkgOutcome,
 } from '../../src/threshold/index.js';
+import { sign } from '../../src/identity/index.js';
 import { Messenger } from '../../src/transport/index.js';
 import { coreMessages } from '../../src/wire/index.js';
 import { address, startManager, until } from '../transport/net-helpers.js';
@@ -57,4 +59,37 @@ test('five members run a 3-of-5 DKG over the channels, agree, and sign with the 
   const message = new TextEncoder().encode('the committee exists');
   const r = await coordinateSignature({ messenger: messengers[0]!, group, roster: peers, message, available: [1, 2, 3, 4, 5], local: signers[0]! });
   t.true(verifyGroupSignature(group, r.signature, message));
+});
+
+test('key confirmation: a member that claims a different result makes everyone abort instead of splitting', async (t) => {
+  const n = 4;
+  const started = await Promise.all(Array.from({ length: n }, () => startManager()));
+  const messengers = started.map((s) => new Messenger({ manager: s.manager, registry }));
+  t.teardown(async () => {
+    for (const m of messengers) m.close();
+    await Promise.all(started.map((s) => s.manager.close()));
+  });
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) await started[i]!.manager.dial(address(started[j]!.keys, started[j]!.port));
+  await until(() => started.every((s) => s.manager.channels().length === n - 1), 10_000, 'full mesh');
+  // Member 4 deals honestly but confirms a different digest (signed, so it is its word against the others').
+  const liar = messengers[3]!;
+  const send = liar.send.bind(liar);
+  (liar as { send: typeof liar.send }).send = ((peer: Uint8Array, type: unknown, body: { digest?: Uint8Array }) => {
+    if (type === thresholdDkgConfirm && body.digest !== undefined) {
+      const digest = Uint8Array.from(body.digest);
+      digest[0]! ^= 1;
+      return send(peer, thresholdDkgConfirm, { ...(body as { sessionId: Uint8Array; signature: Uint8Array }), digest, signature: sign(started[3]!.keys.secretKey, digest) });
+    }
+    return send(peer, type as never, body as never);
+  }) as typeof liar.send;
+  const roster = new Map(started.map((s, i) => [i + 1, s.keys.publicKey] as const));
+  const sessionId = randomBytes(16);
+  const start = Date.now() + 1000;
+  const outcomes = await Promise.all(
+    started.map((s, i) => runDkg({ messenger: messengers[i]!, roster, self: i + 1, threshold: 2, sessionId, start, deltaMs: 1000, secretKey: s.keys.secretKey })),
+  );
+  for (const o of outcomes.slice(0, 3)) {
+    t.is(o.kind, 'abort');
+    if (o.kind === 'abort') t.regex(o.reason, /members 4 ended with a different result/);
+  }
 });
