@@ -15,29 +15,15 @@ import {
   runDkg,
   thresholdDkgConfirm,
   verifyGroupSignature,
-  withDkgMessages,
-  withThresholdMessages,
   type DkgOutcome,
 } from '../../src/threshold/index.js';
 import { sign } from '../../src/identity/index.js';
-import { Messenger } from '../../src/transport/index.js';
-import { coreMessages } from '../../src/wire/index.js';
-import { address, startManager, until } from '../transport/net-helpers.js';
+import { fullMesh } from './mesh.js';
 
-const registry = withDkgMessages(withThresholdMessages(coreMessages));
 
 test('five members run a 3-of-5 DKG over the channels, agree, and sign with the result', async (t) => {
   const n = 5;
-  const started = await Promise.all(Array.from({ length: n }, () => startManager()));
-  const messengers = started.map((s) => new Messenger({ manager: s.manager, registry }));
-  t.teardown(async () => {
-    for (const m of messengers) m.close();
-    await Promise.all(started.map((s) => s.manager.close()));
-  });
-  // Broadcasts go member to member: a full mesh.
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) await started[i]!.manager.dial(address(started[j]!.keys, started[j]!.port));
-  await until(() => started.every((s) => s.manager.channels().length === n - 1), 10_000, 'full mesh');
-  const roster = new Map(started.map((s, i) => [i + 1, s.keys.publicKey] as const));
+  const { started, messengers, roster } = await fullMesh(t, n);
   const sessionId = randomBytes(16);
   // All five members share one event loop here (and ava runs other files beside it), so Δ must cover five
   // members' work with room to spare: a DKG whose Δ is too short can split the group key (docs/threshold.md).
@@ -63,14 +49,7 @@ test('five members run a 3-of-5 DKG over the channels, agree, and sign with the 
 
 test('key confirmation: a member that claims a different result makes everyone abort instead of splitting', async (t) => {
   const n = 4;
-  const started = await Promise.all(Array.from({ length: n }, () => startManager()));
-  const messengers = started.map((s) => new Messenger({ manager: s.manager, registry }));
-  t.teardown(async () => {
-    for (const m of messengers) m.close();
-    await Promise.all(started.map((s) => s.manager.close()));
-  });
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) await started[i]!.manager.dial(address(started[j]!.keys, started[j]!.port));
-  await until(() => started.every((s) => s.manager.channels().length === n - 1), 10_000, 'full mesh');
+  const { started, messengers, roster } = await fullMesh(t, n);
   // Member 4 deals honestly but confirms a different digest (signed, so it is its word against the others').
   const liar = messengers[3]!;
   const send = liar.send.bind(liar);
@@ -82,7 +61,6 @@ test('key confirmation: a member that claims a different result makes everyone a
     }
     return send(peer, type as never, body as never);
   }) as typeof liar.send;
-  const roster = new Map(started.map((s, i) => [i + 1, s.keys.publicKey] as const));
   const sessionId = randomBytes(16);
   const start = Date.now() + 1000;
   const outcomes = await Promise.all(

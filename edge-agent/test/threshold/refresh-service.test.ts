@@ -19,28 +19,15 @@ import {
   makeMemberShare,
   runRefresh,
   verifyGroupSignature,
-  withDkgMessages,
-  withThresholdMessages,
   type DkgOutcome,
 } from '../../src/threshold/index.js';
-import { Messenger } from '../../src/transport/index.js';
-import { coreMessages } from '../../src/wire/index.js';
-import { address, startManager, until } from '../transport/net-helpers.js';
+import { fullMesh } from './mesh.js';
 
-const registry = withDkgMessages(withThresholdMessages(coreMessages));
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 test('five members refresh a 3-of-5 key over the channels: same key, new shares, and the new shares sign', async (t) => {
   const n = 5;
-  const started = await Promise.all(Array.from({ length: n }, () => startManager()));
-  const messengers = started.map((s) => new Messenger({ manager: s.manager, registry }));
-  t.teardown(async () => {
-    for (const m of messengers) m.close();
-    await Promise.all(started.map((s) => s.manager.close()));
-  });
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) await started[i]!.manager.dial(address(started[j]!.keys, started[j]!.port));
-  await until(() => started.every((s) => s.manager.channels().length === n - 1), 10_000, 'full mesh');
-  const roster = new Map(started.map((s, i) => [i + 1, s.keys.publicKey] as const));
+  const { started, messengers, roster } = await fullMesh(t, n);
 
   // The starting key comes from a dealer: this test is about the refresh, not the DKG.
   const { group: oldGroup, shares: oldShares } = dealerKeys(3, n);
@@ -83,12 +70,9 @@ test('five members refresh a 3-of-5 key over the channels: same key, new shares,
 });
 
 test('runRefresh refuses a roster that misses a member of the package, before anything is sent', async (t) => {
-  const s = await startManager();
-  const messenger = new Messenger({ manager: s.manager, registry });
-  t.teardown(async () => {
-    messenger.close();
-    await s.manager.close();
-  });
+  const { started, messengers } = await fullMesh(t, 1);
+  const s = started[0]!;
+  const messenger = messengers[0]!;
   const { group, shares } = dealerKeys(2, 3);
   const share: FrostSecret = { identifier: identifierOf(1), signingShare: Uint8Array.from(shares[0]!.signingShare) };
   const base = { messenger, public: group.frost, share, sessionId: randomBytes(16), start: Date.now(), deltaMs: 100, secretKey: s.keys.secretKey };
