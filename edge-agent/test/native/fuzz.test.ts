@@ -112,5 +112,7 @@ test.serial('udpOpen and clockGettime with random arguments never crash and leak
     ),
     { seed: 0xc10c, numRuns: 200 },
   );
-  t.is(openFds(), fdsBefore);
+  // A leak shows as growth; the count may also drop, when something else in this process closes an fd meanwhile.
+  const after = openFds();
+  t.true(after <= fdsBefore, `${after} fds open after the fuzz, ${fdsBefore} before`);
 });
