@@ -54,7 +54,12 @@ export interface DkgRunOptions {
   /** Our identity secret key: signs our DKG messages. Copied; the copy is wiped when the run ends. */
   readonly secretKey: Uint8Array;
   readonly clock?: Clock;
+  /** Where the outcome is recorded (the agent's audit trail) before it is returned. */
+  readonly audit?: AuditSink;
 }
+
+/** Appends one entry to the audit trail (AuditTrail.append fits). */
+export type AuditSink = (kind: string, data: Record<string, unknown>) => Promise<unknown>;
 
 export type DkgOutcome = DkgDone | DkgAbort;
 
@@ -81,6 +86,19 @@ export interface DealingShellOptions {
   readonly clock?: Clock;
   /** After the core's `done`, how long to wait for every qualified member's key confirmation (ms). */
   readonly confirmWithinMs: number;
+  readonly audit?: AuditSink;
+}
+
+/** The audit entry for a dealing's outcome: public facts only (never a share). */
+function auditEntry(sessionId: Uint8Array, outcome: DkgOutcome): Record<string, unknown> {
+  const common = {
+    session: toHex(sessionId),
+    disqualified: outcome.disqualified.map((d) => ({ party: d.party, reason: d.reason })),
+    equivocations: outcome.equivocations.length,
+  };
+  return outcome.kind === 'done'
+    ? { ...common, outcome: 'done', groupKey: toHex(outcome.groupKey), qualified: [...outcome.qualified] }
+    : { ...common, outcome: 'abort', culprits: [...outcome.culprits], reason: outcome.reason };
 }
 
 /**
@@ -115,7 +133,8 @@ export function driveDealing(name: string, o: DealingShellOptions, make: (keys: 
     throw err;
   }
   const sid = toHex(o.sessionId);
-  return new Promise<DkgOutcome>((resolve) => {
+  const kind = `threshold.${name === 'runRefresh' ? 'refresh' : 'dkg'}`;
+  return new Promise<DkgOutcome>((resolve, reject) => {
     let timer: Timer | undefined;
     let finished = false;
     /** Confirmations that came before our own `done`, then the round once we have one. */
@@ -127,7 +146,12 @@ export function driveDealing(name: string, o: DealingShellOptions, make: (keys: 
       secretKey.fill(0);
       unsubscribe();
       unsubscribeConfirm();
-      resolve(outcome);
+      if (o.audit === undefined) return resolve(outcome);
+      // A key nobody can account for must not be used: an outcome the trail refused is an error.
+      o.audit(kind, auditEntry(o.sessionId, outcome)).then(
+        () => resolve(outcome),
+        (err: unknown) => reject(new ThresholdError('ABORTED', `${name}: the audit trail refused the outcome: ${(err as Error).message}`, undefined, { cause: err })),
+      );
     };
     const abort = (culprits: readonly number[], reason: string): void =>
       finish({ kind: 'abort', culprits, reason, disqualified: confirm?.done.disqualified ?? [], equivocations: confirm?.done.equivocations ?? [] });

@@ -9,7 +9,7 @@ import type { FrostPublic, FrostSecret } from '@noble/curves/abstract/frost.js';
 import type { Clock } from '../clock/index.js';
 import type { Messenger } from '../transport/index.js';
 import { indexOfIdentifier } from './dkg-public.js';
-import { driveDealing, type DkgOutcome } from './dkg-service.js';
+import { driveDealing, type AuditSink, type DkgOutcome } from './dkg-service.js';
 import { ThresholdError } from './errors.js';
 import { RefreshMember } from './refresh.js';
 
@@ -27,6 +27,8 @@ export interface RefreshRunOptions {
   /** Our identity secret key: signs our refresh messages. Copied; the copy is wiped when the run ends. */
   readonly secretKey: Uint8Array;
   readonly clock?: Clock;
+  /** Where the outcome is recorded (the agent's audit trail) before it is returned. */
+  readonly audit?: AuditSink;
 }
 
 /**

@@ -4,11 +4,13 @@
  * SigningCoordinator (ask the chosen members in parallel, feed their answers
  * back, keep the coordinator's one timer). All judgement is in the cores.
  */
+import { createHash } from 'node:crypto';
 import { systemClock, type Clock, type Timer } from '../clock/index.js';
 import { toHex } from '../identity/index.js';
 import type { Incoming, Messenger } from '../transport/index.js';
 import { ThresholdError } from './errors.js';
 import { decodeCommitment, decodeCommitmentList, decodeSignatureShare, encodeCommitment, encodeSignatureShare, type GroupPublic } from './frost.js';
+import type { AuditSink } from './dkg-service.js';
 import { thresholdCommit, thresholdSign } from './service-messages.js';
 import { SigningCoordinator, type CoordinatorAction, type SignerCore, type SigningResult } from './signing.js';
 
@@ -76,6 +78,8 @@ export interface CoordinateOptions {
   readonly timeoutMs?: number;
   readonly maxAttempts?: number;
   readonly clock?: Clock;
+  /** Where each signature, or the failure to make one, is recorded (the agent's audit trail) before it is returned. */
+  readonly audit?: AuditSink;
 }
 
 /** One committee signature: t of the available members, retried around cheaters and silent members. */
@@ -91,6 +95,17 @@ export function coordinateSignature(o: CoordinateOptions): Promise<SigningResult
     ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
     ...(o.maxAttempts === undefined ? {} : { maxAttempts: o.maxAttempts }),
   });
+  // What was signed is named by its hash: the audit trail holds public facts, not the messages themselves.
+  const about = { groupKey: toHex(o.group.groupKey), messageSha256: createHash('sha256').update(o.message).digest('hex') };
+  const record = (kind: string, data: Record<string, unknown>): Promise<void> =>
+    o.audit === undefined
+      ? Promise.resolve()
+      : o.audit(kind, data).then(
+          () => undefined,
+          (err: unknown) => {
+            throw new ThresholdError('ABORTED', `coordinateSignature: the audit trail refused the entry: ${(err as Error).message}`, undefined, { cause: err });
+          },
+        );
   return new Promise<SigningResult>((resolve, reject) => {
     let timer: Timer | undefined;
     const refusal = (err: unknown): 'malformed' | 'refused' => (err instanceof ThresholdError && err.code === 'MALFORMED' ? 'malformed' : 'refused');
@@ -128,11 +143,14 @@ export function coordinateSignature(o: CoordinateOptions): Promise<SigningResult
             break;
           case 'done':
             timer?.cancel();
-            resolve(a.result);
+            record('threshold.sign', { ...about, signers: [...a.result.signers], excluded: a.result.excluded.map((e) => ({ ...e })), attempts: a.result.attempts }).then(
+              () => resolve(a.result),
+              reject,
+            );
             break;
           case 'failed':
             timer?.cancel();
-            reject(a.error);
+            record('threshold.sign-failed', { ...about, code: a.error.code, culprits: [...a.error.culprits], reason: a.error.message }).then(() => reject(a.error), reject);
             break;
         }
       }

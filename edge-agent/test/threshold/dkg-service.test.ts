@@ -4,7 +4,12 @@
  * verified as plain Ed25519.
  */
 import test from 'ava';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditTrail, verifyAuditDir } from '../../src/audit/index.js';
+import { systemClock } from '../../src/clock/index.js';
 import {
   MemoryNonceStore,
   SignerCore,
@@ -28,14 +33,38 @@ test('five members run a 3-of-5 DKG over the channels, agree, and sign with the 
   // All five members share one event loop here (and ava runs other files beside it), so Δ must cover five
   // members' work with room to spare: a DKG whose Δ is too short can split the group key (docs/threshold.md).
   const start = Date.now() + 1000;
+  // Member 1 records into a real audit trail; the others into a list.
+  const dir = await mkdtemp(join(tmpdir(), 'edge-dkg-audit-'));
+  const trail = await AuditTrail.open(dir, { clock: systemClock });
+  t.teardown(async () => {
+    await trail.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const entries: [string, Record<string, unknown>][] = [];
   const outcomes: DkgOutcome[] = await Promise.all(
-    started.map((s, i) => runDkg({ messenger: messengers[i]!, roster, self: i + 1, threshold: 3, sessionId, start, deltaMs: 1000, secretKey: s.keys.secretKey })),
+    started.map((s, i) =>
+      runDkg({
+        messenger: messengers[i]!,
+        roster,
+        self: i + 1,
+        threshold: 3,
+        sessionId,
+        start,
+        deltaMs: 1000,
+        secretKey: s.keys.secretKey,
+        audit: i === 0 ? (kind, data) => trail.append(kind, data) : async (kind, data) => void entries.push([kind, data]),
+      }),
+    ),
   );
   for (const o of outcomes) t.is(o.kind, 'done', JSON.stringify(o.kind === 'abort' ? o : {}));
   const done = outcomes.filter((o): o is Extract<DkgOutcome, { kind: 'done' }> => o.kind === 'done');
   const key = Buffer.from(done[0]!.groupKey).toString('hex');
   t.true(done.every((d) => Buffer.from(d.groupKey).toString('hex') === key), 'one group key');
   t.true(done.every((d) => d.qualified.join() === '1,2,3,4,5'), 'everyone qualified');
+  t.is(entries.length, 4);
+  t.deepEqual(entries[0]![1], { session: Buffer.from(sessionId).toString('hex'), disqualified: [], equivocations: 0, outcome: 'done', groupKey: key, qualified: [1, 2, 3, 4, 5] });
+  t.true(entries.every(([kind]) => kind === 'threshold.dkg'));
+  t.true((await verifyAuditDir(dir)).ok, 'the trail verifies');
 
   // The shares sign: members 2..5 serve, member 1 coordinates.
   const group = groupPublicFromFrost(done[0]!.public);
@@ -43,8 +72,17 @@ test('five members run a 3-of-5 DKG over the channels, agree, and sign with the 
   const signers = done.map((d, i) => new SignerCore({ group, share: makeMemberShare(i + 1, d.share!.signingShare), nonces: new MemoryNonceStore() }));
   for (let i = 1; i < n; i++) new SignerService({ messenger: messengers[i]!, signer: signers[i]!, roster: peers }).start();
   const message = new TextEncoder().encode('the committee exists');
-  const r = await coordinateSignature({ messenger: messengers[0]!, group, roster: peers, message, available: [1, 2, 3, 4, 5], local: signers[0]! });
+  const signed: [string, Record<string, unknown>][] = [];
+  const r = await coordinateSignature({ messenger: messengers[0]!, group, roster: peers, message, available: [1, 2, 3, 4, 5], local: signers[0]!, audit: async (kind, data) => void signed.push([kind, data]) });
   t.true(verifyGroupSignature(group, r.signature, message));
+  t.deepEqual(signed, [
+    ['threshold.sign', { groupKey: key, messageSha256: createHash('sha256').update(message).digest('hex'), signers: [1, 2, 3], excluded: [], attempts: 1 }],
+  ]);
+  // A trail that refuses the entry: no signature is handed out unrecorded.
+  await t.throwsAsync(
+    coordinateSignature({ messenger: messengers[0]!, group, roster: peers, message, available: [1, 2, 3, 4, 5], local: signers[0]!, audit: () => Promise.reject(new Error('disk full')) }),
+    { message: /audit trail refused.*disk full/ },
+  );
 });
 
 test('key confirmation: a member that claims a different result makes everyone abort instead of splitting', async (t) => {
