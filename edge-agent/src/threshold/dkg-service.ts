@@ -10,7 +10,7 @@
 import * as s from '../schema/index.js';
 import { systemClock, type Clock, type Timer } from '../clock/index.js';
 import { peerIdOf, sign, toHex, verify } from '../identity/index.js';
-import type { Messenger } from '../transport/index.js';
+import type { Incoming, Messenger } from '../transport/index.js';
 import { defineMessage, MessageRegistry, WireError, type MessageType } from '../wire/index.js';
 import { DkgMember } from './dkg.js';
 import type { DealingSession } from './dkg-session.js';
@@ -41,21 +41,25 @@ export function withDkgMessages<M extends MessageType>(registry: MessageRegistry
   }
 }
 
-export interface DkgRunOptions {
+/** What every dealing run over the channels (DKG, refresh) is given. */
+export interface DealingRunOptions {
   readonly messenger: Messenger;
   /** Member number -> identity public key (33-byte secp256k1); peer ids are derived from them. */
   readonly roster: ReadonlyMap<number, Uint8Array>;
-  readonly self: number;
-  readonly threshold: number;
   readonly sessionId: Uint8Array;
   /** Agreed start (ms since the epoch, on the agents' clocks) and delivery bound Δ (ms). */
   readonly start: number;
   readonly deltaMs: number;
-  /** Our identity secret key: signs our DKG messages. Copied; the copy is wiped when the run ends. */
+  /** Our identity secret key: signs our messages. Copied; the copy is wiped when the run ends. */
   readonly secretKey: Uint8Array;
   readonly clock?: Clock;
   /** Where the outcome is recorded (the agent's audit trail) before it is returned. */
   readonly audit?: AuditSink;
+}
+
+export interface DkgRunOptions extends DealingRunOptions {
+  readonly self: number;
+  readonly threshold: number;
 }
 
 /** Appends one entry to the audit trail (AuditTrail.append fits). */
@@ -72,21 +76,12 @@ export function runDkg(o: DkgRunOptions): Promise<DkgOutcome> {
   if (!(o.roster instanceof Map) || !o.roster.has(o.self)) throw new ThresholdError('BAD_ARGUMENT', 'runDkg: the roster must be a Map that includes self');
   const n = o.roster.size;
   for (let m = 1; m <= n; m++) if (!(o.roster.get(m) instanceof Uint8Array)) throw new ThresholdError('BAD_ARGUMENT', `runDkg: the roster must number members 1..${n}`);
-  if (!(Number.isFinite(o.deltaMs) && o.deltaMs > 0)) throw new ThresholdError('BAD_ARGUMENT', 'runDkg: deltaMs must be positive');
-  return driveDealing('runDkg', { ...o, confirmWithinMs: 2 * o.deltaMs }, (keys) => new DkgMember({ sessionId: o.sessionId, self: o.self, n, threshold: o.threshold, start: o.start, delta: o.deltaMs, ...keys }));
+  return driveDealing('runDkg', o, (keys) => new DkgMember({ sessionId: o.sessionId, self: o.self, n, threshold: o.threshold, start: o.start, delta: o.deltaMs, ...keys }));
 }
 
-/** What every dealing shell (DKG, refresh) needs to run its core over the channels. */
-export interface DealingShellOptions {
-  readonly messenger: Messenger;
-  readonly roster: ReadonlyMap<number, Uint8Array>;
+/** What the driving loop needs: the run's options and our member number. */
+export interface DealingShellOptions extends DealingRunOptions {
   readonly self: number;
-  readonly sessionId: Uint8Array;
-  readonly secretKey: Uint8Array;
-  readonly clock?: Clock;
-  /** After the core's `done`, how long to wait for every qualified member's key confirmation (ms). */
-  readonly confirmWithinMs: number;
-  readonly audit?: AuditSink;
 }
 
 /** The audit entry for a dealing's outcome: public facts only (never a share). */
@@ -108,6 +103,9 @@ function auditEntry(sessionId: Uint8Array, outcome: DkgOutcome): Record<string, 
 export function driveDealing(name: string, o: DealingShellOptions, make: (keys: { signer: DkgSigner; verifier: DkgVerifier }) => DealingSession): Promise<DkgOutcome> {
   if (!(o.secretKey instanceof Uint8Array)) throw new ThresholdError('BAD_ARGUMENT', `${name}: secretKey must be a Uint8Array`);
   if (!(o.sessionId instanceof Uint8Array)) throw new ThresholdError('BAD_ARGUMENT', `${name}: sessionId must be a Uint8Array`);
+  if (!(Number.isFinite(o.deltaMs) && o.deltaMs > 0)) throw new ThresholdError('BAD_ARGUMENT', `${name}: deltaMs must be positive`);
+  // Members finish within about Δ of each other; confirmations get twice that.
+  const confirmWithinMs = 2 * o.deltaMs;
   const clock = o.clock ?? systemClock;
   const peerOf = new Map<number, Uint8Array>();
   const memberOf = new Map<string, number>();
@@ -171,9 +169,9 @@ export function driveDealing(name: string, o: DealingShellOptions, make: (keys: 
       confirm = { round: new ConfirmRound(o.self, done.qualified, digest), done };
       for (const [m, d] of early) confirm.round.receive(m, d);
       timer?.cancel();
-      timer = clock.setTimer(o.confirmWithinMs, () => {
+      timer = clock.setTimer(confirmWithinMs, () => {
         const missing = confirm!.round.missing();
-        if (!finished) abort(missing, `key confirmation: nothing from members ${missing.join(', ')} within ${o.confirmWithinMs} ms`);
+        if (!finished) abort(missing, `key confirmation: nothing from members ${missing.join(', ')} within ${confirmWithinMs} ms`);
       });
       settle();
     };
@@ -198,12 +196,13 @@ export function driveDealing(name: string, o: DealingShellOptions, make: (keys: 
       if (at === undefined) return;
       timer = clock.setTimer(Math.max(0, at - clock.now()), () => run(core.tick(clock.now())));
     };
-    const unsubscribe = listen(name, o.messenger, sid, (from, payload) => {
-      const m = memberOf.get(toHex(from));
-      if (m !== undefined && !finished && confirm === undefined) run(core.receive(m, payload, clock.now()));
+    const unsubscribe = bySession(name, o.messenger, thresholdDkg, sid, (msg) => {
+      const m = memberOf.get(toHex(msg.peerId));
+      if (m !== undefined && !finished && confirm === undefined) run(core.receive(m, msg.body.payload, clock.now()));
     });
-    const unsubscribeConfirm = listenConfirm(name, o.messenger, sid, (from, digest, signature) => {
-      const m = memberOf.get(toHex(from));
+    const unsubscribeConfirm = bySession(name, o.messenger, thresholdDkgConfirm, sid, (msg) => {
+      const { digest, signature } = msg.body;
+      const m = memberOf.get(toHex(msg.peerId));
       if (m === undefined || finished || !verify(o.roster.get(m)!, digest, signature)) return;
       if (confirm === undefined) {
         if (!early.has(m)) early.set(m, digest);
@@ -216,34 +215,20 @@ export function driveDealing(name: string, o: DealingShellOptions, make: (keys: 
   });
 }
 
-/** One handler per Messenger for key confirmations, dispatching by session id like listen(). */
-const confirmSessions = new WeakMap<Messenger, Map<string, (from: Uint8Array, digest: Uint8Array, signature: Uint8Array) => void>>();
+/** Per Messenger and message type, the runs in progress by session id: one handler dispatches to them. */
+const tables = new WeakMap<Messenger, Map<MessageType, Map<string, (msg: Incoming<{ sessionId: Uint8Array }>) => void>>>();
 
-function listenConfirm(name: string, messenger: Messenger, sid: string, fn: (from: Uint8Array, digest: Uint8Array, signature: Uint8Array) => void): () => void {
-  let runs = confirmSessions.get(messenger);
+function bySession<B extends { sessionId: Uint8Array }>(name: string, messenger: Messenger, type: MessageType<string, B>, sid: string, fn: (msg: Incoming<B>) => void): () => void {
+  let byType = tables.get(messenger);
+  if (byType === undefined) tables.set(messenger, (byType = new Map()));
+  let runs = byType.get(type);
   if (runs === undefined) {
-    const table = new Map<string, (from: Uint8Array, digest: Uint8Array, signature: Uint8Array) => void>();
-    confirmSessions.set(messenger, table);
-    messenger.handle(thresholdDkgConfirm, (msg) => table.get(toHex(msg.body.sessionId))?.(msg.peerId, msg.body.digest, msg.body.signature));
-    runs = table;
-  }
-  if (runs.has(sid)) throw new ThresholdError('BAD_ARGUMENT', `${name}: session ${sid.slice(0, 16)} is already confirming`);
-  runs.set(sid, fn);
-  return () => void runs.delete(sid);
-}
-
-/** One handler per Messenger for thresholdDkg, dispatching by session id to the runs in progress. */
-const sessions = new WeakMap<Messenger, Map<string, (from: Uint8Array, payload: Uint8Array) => void>>();
-
-function listen(name: string, messenger: Messenger, sid: string, fn: (from: Uint8Array, payload: Uint8Array) => void): () => void {
-  let runs = sessions.get(messenger);
-  if (runs === undefined) {
-    const table = new Map<string, (from: Uint8Array, payload: Uint8Array) => void>();
-    sessions.set(messenger, table);
-    messenger.handle(thresholdDkg, (msg) => table.get(toHex(msg.body.sessionId))?.(msg.peerId, msg.body.payload));
+    const table = new Map<string, (msg: Incoming<{ sessionId: Uint8Array }>) => void>();
+    byType.set(type, table);
+    messenger.handle(type, (msg) => table.get(toHex(msg.body.sessionId))?.(msg));
     runs = table;
   }
   if (runs.has(sid)) throw new ThresholdError('BAD_ARGUMENT', `${name}: session ${sid.slice(0, 16)} is already running`);
-  runs.set(sid, fn);
+  runs.set(sid, fn as (msg: Incoming<{ sessionId: Uint8Array }>) => void);
   return () => void runs.delete(sid);
 }

@@ -8,7 +8,7 @@ export * from './signing-index.js';
 export * from './dkg-index.js';
 export { thresholdCommit, thresholdSign, withThresholdMessages, type ThresholdMessage } from './service-messages.js';
 export { SignerService, coordinateSignature, type CoordinateOptions, type Roster, type SignerServiceOptions } from './signing-service.js';
-export { runDkg, thresholdDkg, thresholdDkgConfirm, withDkgMessages, type AuditSink, type DkgOutcome, type DkgRunOptions } from './dkg-service.js';
+export { runDkg, thresholdDkg, thresholdDkgConfirm, withDkgMessages, type AuditSink, type DealingRunOptions, type DkgOutcome, type DkgRunOptions } from './dkg-service.js';
 export { ConfirmRound, confirmationDigest, type ConfirmState } from './dkg-confirm.js';
 export { runRefresh, type RefreshRunOptions } from './refresh-service.js';
 export { loadCommitteeKey, saveCommitteeKey, type CommitteeKey } from './key-store.js';

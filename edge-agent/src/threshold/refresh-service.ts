@@ -6,29 +6,15 @@
  * beforehand on the session id, the start time and Δ.
  */
 import type { FrostPublic, FrostSecret } from '@noble/curves/abstract/frost.js';
-import type { Clock } from '../clock/index.js';
-import type { Messenger } from '../transport/index.js';
 import { indexOfIdentifier } from './dkg-public.js';
-import { driveDealing, type AuditSink, type DkgOutcome } from './dkg-service.js';
+import { driveDealing, type DealingRunOptions, type DkgOutcome } from './dkg-service.js';
 import { ThresholdError } from './errors.js';
 import { RefreshMember } from './refresh.js';
 
-export interface RefreshRunOptions {
-  readonly messenger: Messenger;
-  /** Member number -> identity public key (33-byte secp256k1); must cover every member of `public`. */
-  readonly roster: ReadonlyMap<number, Uint8Array>;
-  /** The current public package and our current share (our member number is the share's identifier). */
+export interface RefreshRunOptions extends DealingRunOptions {
+  /** The current public package and our current share (our member number is the share's identifier; the roster must cover every member of it). */
   readonly public: FrostPublic;
   readonly share: FrostSecret;
-  readonly sessionId: Uint8Array;
-  /** Agreed start (ms since the epoch, on the agents' clocks) and delivery bound Δ (ms). */
-  readonly start: number;
-  readonly deltaMs: number;
-  /** Our identity secret key: signs our refresh messages. Copied; the copy is wiped when the run ends. */
-  readonly secretKey: Uint8Array;
-  readonly clock?: Clock;
-  /** Where the outcome is recorded (the agent's audit trail) before it is returned. */
-  readonly audit?: AuditSink;
 }
 
 /**
@@ -42,7 +28,6 @@ export function runRefresh(o: RefreshRunOptions): Promise<DkgOutcome> {
   if (typeof o.public !== 'object' || o.public === null || typeof o.public.verifyingShares !== 'object' || o.public.verifyingShares === null) {
     throw new ThresholdError('BAD_ARGUMENT', 'runRefresh: public must be a FrostPublic package');
   }
-  if (!(Number.isFinite(o.deltaMs) && o.deltaMs > 0)) throw new ThresholdError('BAD_ARGUMENT', 'runRefresh: deltaMs must be positive');
   const self = indexOfIdentifier(o.share.identifier);
   // Only the package's members take part: broadcasts go to them, not to the rest of the roster.
   const roster = new Map<number, Uint8Array>();
@@ -53,7 +38,7 @@ export function runRefresh(o: RefreshRunOptions): Promise<DkgOutcome> {
     roster.set(m, key);
   }
   if (!roster.has(self)) throw new ThresholdError('BAD_ARGUMENT', `runRefresh: our member ${self} has no verifying share in the package`);
-  return driveDealing('runRefresh', { ...o, roster, self, confirmWithinMs: 2 * o.deltaMs }, (keys) =>
+  return driveDealing('runRefresh', { ...o, roster, self }, (keys) =>
     new RefreshMember({ sessionId: o.sessionId, public: o.public, share: o.share, start: o.start, delta: o.deltaMs, ...keys }),
   );
 }
