@@ -3,29 +3,18 @@
  * fresh machines run as root), started on a free loopback port with a config
  * written here, stopped and restarted on the same port at will.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureBinary } from './debian.js';
 
 const CANDIDATES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'];
 
-function findMosquitto(): string | undefined {
-  return CANDIDATES.find((p) => existsSync(p));
-}
-
 /** The mosquitto binary, installing the Debian package once if it is absent. */
 export function ensureMosquitto(): string {
-  const found = findMosquitto();
-  if (found) return found;
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', 'mosquitto'], { stdio: 'ignore', env });
-  const installed = findMosquitto();
-  if (!installed) throw new Error('mosquitto: apt-get install mosquitto did not provide the binary');
-  return installed;
+  return ensureBinary(CANDIDATES, 'mosquitto');
 }
 
 export async function freePort(): Promise<number> {

@@ -9,46 +9,29 @@
  * Needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN); without it lab() throws a clear
  * error: the interop tests fail, they never skip.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { ensureBinary } from './debian.js';
 
 const run = promisify(execFile);
 
 const PTP4L = ['/usr/sbin/ptp4l', '/usr/bin/ptp4l'];
 const IP = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'];
 
-const firstExisting = (paths: readonly string[]): string | undefined => paths.find((p) => existsSync(p));
-
-/** ptp4l, installing Debian's linuxptp once if it is absent (CI and fresh machines run as root). */
+/** ptp4l and pmc, installing Debian's linuxptp once if they are absent. */
 export function ensureLinuxptp(): { ptp4l: string; pmc: string } {
-  let ptp4l = firstExisting(PTP4L);
-  if (ptp4l === undefined) {
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env });
-    execFileSync('apt-get', ['install', '-y', '-qq', 'linuxptp'], { stdio: 'ignore', env });
-    ptp4l = firstExisting(PTP4L);
-    if (ptp4l === undefined) throw new Error('ptp lab: apt-get install linuxptp did not provide ptp4l');
-  }
+  const ptp4l = ensureBinary(PTP4L, 'linuxptp');
   const pmc = ptp4l.replace(/ptp4l$/, 'pmc');
   if (!existsSync(pmc)) throw new Error(`ptp lab: ${pmc} missing although ptp4l is installed`);
   return { ptp4l, pmc };
 }
 
-function ipBinary(): string {
-  const ip = firstExisting(IP);
-  if (ip !== undefined) return ip;
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', 'iproute2'], { stdio: 'ignore', env });
-  const installed = firstExisting(IP);
-  if (installed === undefined) throw new Error('ptp lab: apt-get install iproute2 did not provide ip');
-  return installed;
-}
+const ipBinary = (): string => ensureBinary(IP, 'iproute2');
 
 export interface Side {
   readonly ns: string;
@@ -194,7 +177,7 @@ export async function startPtp4l(l: Lab, side: Side, role: Ptp4lRole, logSyncInt
     log,
     async pmc(command) {
       const client = join(l.dir, `pmc-${id}-${pmcs++}.sock`);
-      const { stdout } = await run(firstExisting(IP)!, ['netns', 'exec', side.ns, l.pmc, '-u', '-b', '0', '-s', uds, '-i', client, command], { timeout: 5_000 });
+      const { stdout } = await run(ipBinary(), ['netns', 'exec', side.ns, l.pmc, '-u', '-b', '0', '-s', uds, '-i', client, command], { timeout: 5_000 });
       return stdout;
     },
     async stop() {
