@@ -1,11 +1,11 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildBundle, checkTree, parseManifest, type BundleResult } from '../../src/bundle/index.js';
 import { cli } from '../helpers/cli.js';
+import { freePort } from '../helpers/ports.js';
 import { ensureBuilt, idsIn, install, IS_ROOT, makeBoard, runProcess, snapshot, tempDir, unitsDir, VERSION } from './helpers.js';
 
 // install.sh creates users and chowns: it runs as root (CI does), or under fakeroot.
@@ -91,16 +91,6 @@ function startAgent(
     });
   });
   return { stop, exited };
-}
-
-/** Ports free on 127.0.0.1 right now. */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<Server>((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => res(s)); })),
-  );
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((res) => s.close(res))));
-  return ports;
 }
 
 rootTest('two boards install into two roots: user, owners, modes, units, config, identity; the agents run from there', async (t) => {
@@ -366,7 +356,8 @@ rootTest('without systemd-sysusers the user comes from groupadd and useradd', as
 
 rootTest('a provisioned 7-board fleet installs into temp roots, and its agents run from there as their own users and mesh', async (t) => {
   const tmp = await tempDir(t);
-  const ports = await freePorts(7);
+  const ports: number[] = [];
+  for (let i = 0; i < 7; i++) ports.push(await freePort());
   const boards = ['rpi-4b', 'rpi-5', 'rpi-cm4', 'rpi-zero-2w', 'generic-arm64', 'rpi-4b', 'x86-64-dev'].map((board, i) => ({
     hostname: `node-${i + 1}`,
     board,

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { AgentProcess, type AgentEvent } from '../../src/demo/index.js';
 import { DEFAULT_POW_DIFFICULTY, createIdentity, toHex } from '../../src/identity/index.js';
-import { freePort } from '../helpers/mosquitto.js';
+import { freePort } from '../helpers/ports.js';
 import { seededRandom } from '../helpers/random.js';
 
 const AGENTS = 30;
