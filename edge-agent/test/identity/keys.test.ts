@@ -1,6 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { createHash, createPublicKey, verify as nodeVerify } from 'node:crypto';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import {
   IdentityError,
   generateKeyPair,
@@ -14,6 +15,7 @@ import {
 } from '../../src/identity/index.js';
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+const P = 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2fn;
 
 function scalar(n: bigint): Uint8Array {
   return Uint8Array.from(Buffer.from(n.toString(16).padStart(64, '0'), 'hex'));
@@ -30,6 +32,25 @@ function opensslVerify(publicKey: Uint8Array, message: Uint8Array, signature: Ui
   const spki = Buffer.concat([Buffer.from('3036301006072a8648ce3d020106052b8104000a032200', 'hex'), publicKey]);
   const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
   return nodeVerify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, signature);
+}
+
+// noble, which verify() used before it moved to OpenSSL: the semantics the new verify must keep.
+function nobleVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return secp256k1.verify(signature, message, publicKey, { prehash: true, lowS: true, format: 'compact' });
+  } catch {
+    return false;
+  }
+}
+
+const bigOf = (bytes: Uint8Array): bigint => BigInt(`0x${toHex(bytes) || '0'}`);
+
+/** A copy of the signature with r and/or s replaced (values mod 2^256, as 32 bytes each). */
+function withRS(signature: Uint8Array, r: bigint | undefined, s: bigint | undefined): Uint8Array {
+  const out = Uint8Array.from(signature);
+  if (r !== undefined) out.set(scalar(r & (2n ** 256n - 1n)), 0);
+  if (s !== undefined) out.set(scalar(s & (2n ** 256n - 1n)), 32);
+  return out;
 }
 
 test('public keys of the secret keys 1 and 2 are G and 2G, compressed', (t) => {
@@ -149,6 +170,123 @@ test('verify returns false, never throws, on malformed keys and signatures', (t)
   t.false(verify(publicKey, message, new Uint8Array(64))); // r = s = 0
   t.false(verify(publicKey, message, new Uint8Array(64).fill(0xff))); // r, s >= n
   t.true(isCode('BAD_ARGUMENT')(t.throws(() => verify(publicKey, 'text' as unknown as Uint8Array, signature))));
+});
+
+test('verify agrees with noble on valid, tampered, high-S, out-of-range and wrong-key signatures and malformed keys', (t) => {
+  const secret = fc.bigInt({ min: 1n, max: N - 1n });
+  let checked = 0;
+  fc.assert(
+    fc.property(
+      secret,
+      secret,
+      fc.uint8Array({ maxLength: 120 }),
+      fc.nat({ max: 511 }),
+      fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }),
+      fc.nat({ max: 7 }),
+      (sk, otherSk, message, bitAt, x, pad) => {
+        const secretKey = scalar(sk);
+        const publicKey = publicKeyOf(secretKey);
+        const otherKey = publicKeyOf(scalar(otherSk));
+        const signature = sign(secretKey, message);
+        const r = bigOf(signature.subarray(0, 32));
+        const s = bigOf(signature.subarray(32));
+        const flipped = Uint8Array.from(signature);
+        flipped[bitAt >> 3]! ^= 1 << (bitAt & 7);
+        const flippedKey = Uint8Array.from(publicKey);
+        flippedKey[(bitAt >> 3) % 33]! ^= 1 << (bitAt & 7);
+        const prefix4 = Uint8Array.from(publicKey);
+        prefix4[0] = 4;
+        const randomX = Uint8Array.of(2 + (bitAt & 1), ...scalar(x)); // often not on the curve, sometimes x >= p
+        const xPlusP = Uint8Array.of(publicKey[0]!, ...scalar(bigOf(publicKey.subarray(1)) + P)); // wraps when >= 2^256
+        // The same bytes inside a larger buffer: the key cache and OpenSSL must honour byteOffset.
+        const embedded = new Uint8Array(pad + 33 + 3);
+        embedded.set(publicKey, pad);
+        const keyView = embedded.subarray(pad, pad + 33);
+        const messageBox = new Uint8Array(pad + message.length + 2);
+        messageBox.set(message, pad);
+        const messageView = messageBox.subarray(pad, pad + message.length);
+        const cases: [Uint8Array, Uint8Array, Uint8Array][] = [
+          [publicKey, message, signature],
+          [keyView, messageView, signature],
+          [publicKey, message, flipped],
+          [flippedKey, message, signature],
+          [publicKey, message, withRS(signature, undefined, N - s)], // high-S twin
+          [publicKey, message, withRS(signature, undefined, N / 2n)], // largest low S
+          [publicKey, message, withRS(signature, undefined, N / 2n + 1n)], // smallest high S
+          [publicKey, message, withRS(signature, 0n, undefined)],
+          [publicKey, message, withRS(signature, undefined, 0n)],
+          [publicKey, message, withRS(signature, N, undefined)],
+          [publicKey, message, withRS(signature, undefined, N)],
+          [publicKey, message, withRS(signature, r + N, undefined)], // same r mod n, out of range
+          [publicKey, message, withRS(signature, undefined, s + N)],
+          [publicKey, message, withRS(signature, 2n ** 256n - 1n, 2n ** 256n - 1n)],
+          [otherKey, message, signature],
+          [prefix4, message, signature],
+          [randomX, message, signature],
+          [xPlusP, message, signature],
+          [Uint8Array.of(0, ...publicKey.subarray(1)), message, signature],
+        ];
+        for (const [key, m, sig] of cases) {
+          let ours: boolean;
+          try {
+            ours = verify(key, m, sig);
+          } catch {
+            return false; // never a throw on a bad key or signature
+          }
+          if (ours !== nobleVerify(key, m, sig)) return false;
+          checked++;
+        }
+        // And the expected verdicts themselves, so that agreement is not agreement on nonsense.
+        return verify(publicKey, message, signature) && verify(keyView, messageView, signature) && !verify(publicKey, message, withRS(signature, undefined, N - s));
+      },
+    ),
+    { numRuns: 60 },
+  );
+  t.true(checked >= 60 * 19);
+});
+
+test('verify agrees with noble on random bytes posing as keys and signatures', (t) => {
+  const g = hex('0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798');
+  fc.assert(
+    fc.property(
+      fc.oneof(fc.uint8Array({ minLength: 33, maxLength: 33 }), fc.constant(g), fc.uint8Array({ minLength: 32, maxLength: 34 })),
+      fc.uint8Array({ maxLength: 40 }),
+      fc.oneof(fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.uint8Array({ maxLength: 66 })),
+      (publicKey, message, signature) => {
+        const ours = verify(publicKey, message, signature);
+        return typeof ours === 'boolean' && ours === nobleVerify(publicKey, message, signature);
+      },
+    ),
+    { numRuns: 300 },
+  );
+  t.pass();
+});
+
+test('verify stays correct through many more distinct keys than its key cache holds', (t) => {
+  // 700 keys against a cache of 256: each one is parsed, cached, evicted and parsed again.
+  const message = new TextEncoder().encode('cache churn');
+  const keys = Array.from({ length: 700 }, (_, i) => {
+    const secretKey = scalar(BigInt(i) * 0x9e3779b97f4a7c15n + 1n);
+    return { publicKey: publicKeyOf(secretKey), signature: sign(secretKey, message) };
+  });
+  let mismatches = 0;
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < keys.length; i++) {
+      const { publicKey, signature } = keys[i]!;
+      if (!verify(publicKey, message, signature)) mismatches++;
+      if (verify(keys[(i + 1) % keys.length]!.publicKey, message, signature)) mismatches++; // a cached neighbour's key
+    }
+  }
+  // Invalid keys are refused every time, however often they are presented (never cached as valid).
+  const offCurve = hex('02' + '00'.repeat(31) + '05');
+  for (let i = 0; i < 300; i++) if (verify(offCurve, message, keys[0]!.signature)) mismatches++;
+  // A key array reused for another key must not be served the old parse (the cache is keyed by content).
+  const reused = Uint8Array.from(keys[0]!.publicKey);
+  t.true(verify(reused, message, keys[0]!.signature));
+  reused.set(keys[1]!.publicKey);
+  t.false(verify(reused, message, keys[0]!.signature));
+  t.true(verify(reused, message, keys[1]!.signature));
+  t.is(mismatches, 0);
 });
 
 test('toHex and shortId validate their input', (t) => {
