@@ -1,7 +1,8 @@
 /**
  * The DKG's adversarial bar: 1,000 seeded runs (n 4..7, t 2..n−1, up to t−1 byzantine
  * members mixing bad shares, equivocation, rushing, silence, replays, oversized packages,
- * false complaints, lying echoes and selectively delivered items), each of which must end
+ * false complaints, lying echoes, selectively delivered items and promises, double promises),
+ * each of which must end
  * with all honest members done and agreeing, or all aborting with the same byzantine
  * culprits. Every 50th run also checks each share with noble's validateSecret and signs
  * with real Ed25519 identity keys. `npm test` runs the first 200 of these seeds.
@@ -16,6 +17,7 @@ export default async function dkgAdversarial(): Promise<BenchResult> {
   const byN: Record<string, number> = {};
   const failures: string[] = [];
   let byzantine = 0;
+  let early = 0;
   const cache = new DealingCache();
   const started = performance.now();
   for (let seed = 1; seed <= runs; seed++) {
@@ -24,7 +26,10 @@ export default async function dkgAdversarial(): Promise<BenchResult> {
     const { verdict } = runScenario(s, { cache, deep, ...(deep ? { sigs: ed25519Signatures(seed) } : {}) });
     byN[`n${s.n}`] = (byN[`n${s.n}`] ?? 0) + 1;
     byzantine += s.byzantine.size;
-    if (verdict.ok) outcomes[verdict.outcome]!++;
+    if (verdict.ok) {
+      outcomes[verdict.outcome]!++;
+      if (verdict.early) early++;
+    }
     else {
       outcomes['failed']!++;
       if (failures.length < 10) failures.push(`seed ${seed}: ${verdict.problem}`);
@@ -36,6 +41,8 @@ export default async function dkgAdversarial(): Promise<BenchResult> {
     outcomes,
     byN,
     byzantineMembers: byzantine,
+    /** Runs where every honest member decided by the early finish (all promises alike). */
+    earlyRuns: early,
     seconds: Math.round(seconds * 10) / 10,
     msPerRun: Math.round((seconds * 1000) / runs),
     failures: failures.join(' | '),

@@ -19,7 +19,23 @@ export interface Scenario {
   readonly byzantine: ReadonlyMap<number, readonly Behaviour[]>;
 }
 
-const KINDS = ['silent', 'bad-shares', 'withhold-shares', 'equivocate', 'rushing', 'bad-answers', 'no-answers', 'false-complaints', 'lying-echo', 'selective-items', 'replay', 'oversized', 'torsion'] as const;
+const KINDS = [
+  'silent',
+  'bad-shares',
+  'withhold-shares',
+  'equivocate',
+  'rushing',
+  'bad-answers',
+  'no-answers',
+  'false-complaints',
+  'lying-echo',
+  'selective-items',
+  'replay',
+  'oversized',
+  'torsion',
+  'no-ok',
+  'double-ok',
+] as const;
 
 /** n in 4..7, t in 2..n−1, up to t−1 byzantine members each mixing one to three behaviours. */
 export function scenario(seed: number): Scenario {
@@ -48,6 +64,7 @@ export function scenario(seed: number): Scenario {
         case 'bad-answers':
         case 'no-answers':
         case 'lying-echo':
+        case 'no-ok':
         case 'oversized':
         case 'torsion':
           list.push({ kind });
@@ -57,6 +74,7 @@ export function scenario(seed: number): Scenario {
           list.push({ kind, victims: someOf(others) });
           break;
         case 'equivocate':
+        case 'double-ok':
           list.push({ kind, split: someOf(others) });
           break;
         case 'rushing':
@@ -79,7 +97,14 @@ export function scenario(seed: number): Scenario {
 }
 
 export type Verdict =
-  | { readonly ok: true; readonly outcome: 'done' | 'done-with-disqualified' | 'abort'; readonly disqualified: readonly number[]; readonly culprits: readonly number[] }
+  | {
+      readonly ok: true;
+      readonly outcome: 'done' | 'done-with-disqualified' | 'abort';
+      readonly disqualified: readonly number[];
+      readonly culprits: readonly number[];
+      /** Every honest member decided by the early finish. */
+      readonly early: boolean;
+    }
   | { readonly ok: false; readonly problem: string };
 
 export interface RunOptions {
@@ -106,6 +131,7 @@ export function runScenario(s: Scenario, options: RunOptions = {}): { verdict: V
   const result = simulate({ seed: s.seed, sessionId: sid, parties, delta: 100, start: 0 });
   const honest = parties.filter((p) => (p.behaviours ?? []).length === 0).map((p) => p.party);
   const outs = honest.map((p) => result.outcomes.get(p));
+  const early = parties.filter((p) => honest.includes(p.party)).every((p) => p.session.stats.early);
   const fail = (problem: string): { verdict: Verdict; done: DkgDone[] } => ({ verdict: { ok: false, problem }, done: [] });
   if (outs.some((o) => o === undefined)) return fail('an honest member did not finish');
   const isByz = (p: number): boolean => s.byzantine.has(p);
@@ -115,7 +141,7 @@ export function runScenario(s: Scenario, options: RunOptions = {}): { verdict: V
     const named = outs[0]!.kind === 'abort' ? outs[0]!.culprits : [];
     if (named.length === 0) return fail(`abort without a culprit: ${outs[0]!.kind === 'abort' ? outs[0]!.reason : ''}`);
     if (!named.every(isByz)) return fail(`an honest member was blamed: ${named.join(',')}`);
-    return { verdict: { ok: true, outcome: 'abort', disqualified: named, culprits: named }, done: [] };
+    return { verdict: { ok: true, outcome: 'abort', disqualified: named, culprits: named, early }, done: [] };
   }
   if (!outs.every((o) => o!.kind === 'done')) return fail(`mixed outcomes: ${outs.map((o) => o!.kind).join(',')}`);
   const done = outs as DkgDone[];
@@ -138,5 +164,5 @@ export function runScenario(s: Scenario, options: RunOptions = {}): { verdict: V
     }
   }
   const dq = first.disqualified.map((d) => d.party);
-  return { verdict: { ok: true, outcome: dq.length > 0 ? 'done-with-disqualified' : 'done', disqualified: dq, culprits: [] }, done };
+  return { verdict: { ok: true, outcome: dq.length > 0 ? 'done-with-disqualified' : 'done', disqualified: dq, culprits: [], early }, done };
 }

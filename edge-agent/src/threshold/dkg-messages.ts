@@ -15,7 +15,7 @@ import type { DkgSigner, DropReason } from './dkg-types.js';
 const DOMAIN = new TextEncoder().encode('edge-agent/threshold/dealing/v1\0');
 const RELAY_DOMAIN = new TextEncoder().encode('edge-agent/threshold/relay/v1\0');
 
-export const ROUND = { r1: 1, share: 2, echo: 3, evidence: 4, complaint: 5, answer: 6 } as const;
+export const ROUND = { r1: 1, share: 2, echo: 3, evidence: 4, complaint: 5, answer: 6, ok: 7 } as const;
 export type Kind = keyof typeof ROUND;
 
 export interface R1Body {
@@ -48,7 +48,16 @@ export interface AnswerBody {
   readonly to: number;
   readonly share: Uint8Array;
 }
-export type Payload = R1Body | ShareBody | EchoBody | EvidenceBody | ComplaintBody | AnswerBody;
+/**
+ * The early finish: "I hold exactly these round-1 packages (sha256 of each dealer's signed bytes, in
+ * session order) and a valid share from every dealer, and I will never complain". A binding promise, relayed
+ * like evidence; when every participant has promised the same digests, nobody can be disqualified.
+ */
+export interface OkBody {
+  readonly kind: 'ok';
+  readonly digests: readonly Uint8Array[];
+}
+export type Payload = R1Body | ShareBody | EchoBody | EvidenceBody | ComplaintBody | AnswerBody | OkBody;
 export type Body = Payload & { readonly sid: Uint8Array; readonly round: number; readonly from: number };
 
 export interface SignedMessage {
@@ -146,6 +155,11 @@ function parseBody(b: Uint8Array, limits: MessageLimits): Body | DropReason {
     case 'echo': {
       const d = v['digests'];
       if (!exactKeys(v, [...base, 'digests']) || !Array.isArray(d) || !d.every((x) => isBytes(x) && (x.length === 0 || x.length === 32))) return 'malformed';
+      break;
+    }
+    case 'ok': {
+      const d = v['digests'];
+      if (!exactKeys(v, [...base, 'digests']) || !Array.isArray(d) || d.length === 0 || !d.every((x) => isBytes(x, 32))) return 'malformed';
       break;
     }
     case 'evidence':

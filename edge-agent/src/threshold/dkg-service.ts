@@ -104,8 +104,6 @@ export function driveDealing(name: string, o: DealingShellOptions, make: (keys: 
   if (!(o.secretKey instanceof Uint8Array)) throw new ThresholdError('BAD_ARGUMENT', `${name}: secretKey must be a Uint8Array`);
   if (!(o.sessionId instanceof Uint8Array)) throw new ThresholdError('BAD_ARGUMENT', `${name}: sessionId must be a Uint8Array`);
   if (!(Number.isFinite(o.deltaMs) && o.deltaMs > 0)) throw new ThresholdError('BAD_ARGUMENT', `${name}: deltaMs must be positive`);
-  // Members finish within about Δ of each other; confirmations get twice that.
-  const confirmWithinMs = 2 * o.deltaMs;
   const clock = o.clock ?? systemClock;
   const peerOf = new Map<number, Uint8Array>();
   const memberOf = new Map<string, number>();
@@ -169,6 +167,9 @@ export function driveDealing(name: string, o: DealingShellOptions, make: (keys: 
       confirm = { round: new ConfirmRound(o.self, done.qualified, digest), done };
       for (const [m, d] of early) confirm.round.receive(m, d);
       timer?.cancel();
+      // Every honest member decides by the core's bound (sooner after an early finish); its confirmation
+      // then travels within Δ. Twice that, and never less than 2Δ from now.
+      const confirmWithinMs = Math.max(2 * o.deltaMs, core.decisionBound + 2 * o.deltaMs - clock.now());
       timer = clock.setTimer(confirmWithinMs, () => {
         const missing = confirm!.round.missing();
         if (!finished) abort(missing, `key confirmation: nothing from members ${missing.join(', ')} within ${confirmWithinMs} ms`);

@@ -51,6 +51,18 @@ import { combineCommitments, evalCommitment, evalPolynomial, Point, pointFromByt
  * item with a chain of c signers is accepted until W + cΔ, for c ≤ L = faults+1
  * (Dolev–Strong). Whatever one honest member accepted, all have accepted by W + LΔ.
  * Everything else (echoes, late packages) only triggers evidence, never a verdict.
+ *
+ * The early finish. A participant that holds, by start+Δ, exactly one valid package from every
+ * dealer and (as a receiver) a valid share from each, posts an `ok` item: the digests of those
+ * packages and a promise never to complain. Oks are items like the others (window start+Δ, relayed
+ * with signatures). A member is *certified* when it posted its own ok with digests V and every
+ * other participant has an ok with V, or has posted two different oks (only a byzantine party
+ * equivocates; its oks prove nothing either way). Certification is monotone in the items held, so
+ * a member certified at any time knows that every honest member is certified by start+(1+L)Δ:
+ * every honest participant signed V (an honest party posts one ok), so all hold the same packages
+ * and valid shares from every dealer, and nobody can be disqualified except by the deterministic
+ * subgroup check. A certified member decides at once, with every dealer qualified; the schedule
+ * above is then moot for everyone. Oks are capped at two per party, which loses nothing.
  */
 
 export type ConstantRule =
@@ -138,7 +150,7 @@ export interface SessionConfig {
   readonly combine: (q: Qualified) => DkgDone | DkgAbort;
 }
 
-const ITEM_KINDS = new Set(['evidence', 'complaint', 'answer']);
+const ITEM_KINDS = new Set(['evidence', 'complaint', 'answer', 'ok']);
 
 function fail(message: string): never {
   throw new ThresholdError('BAD_ARGUMENT', message);
@@ -211,6 +223,10 @@ export class DealingSession {
   private readonly complaints = new Map<number, Set<number>>(); // accused -> complainers
   private readonly answers = new Map<string, Answer[]>(); // `${accused}:${to}` -> answers
   private readonly answered = new Set<number>(); // complainers this member answered
+  private readonly participants: readonly number[];
+  private readonly oks = new Map<number, Set<string>>(); // party -> digest vectors of its oks (at most 2)
+  private okDigests: string | undefined; // our own ok's digests, once posted
+  private fast = false;
   private views: Map<number, readonly EdPoint[]> | undefined;
   private readonly drops: Record<DropReason, number>;
   private sent = 0;
@@ -232,6 +248,7 @@ export class DealingSession {
     for (const r of config.receivers) this.receiverByParty.set(r.party, r);
     this.selfDealer = this.dealerByParty.get(config.self);
     this.selfReceiver = this.receiverByParty.get(config.self);
+    this.participants = [...new Set([...this.dealerByParty.keys(), ...this.receiverByParty.keys()])].sort((a, b) => a - b);
     const { start, delta } = config;
     const L = this.levels;
     const we = start + 2 * delta;
@@ -254,7 +271,16 @@ export class DealingSession {
   }
 
   get stats(): DkgStats {
-    return { dropped: { ...this.drops }, sent: this.sent, relayed: this.relayed };
+    return { dropped: { ...this.drops }, sent: this.sent, relayed: this.relayed, early: this.fast };
+  }
+
+  /**
+   * The latest time by which every honest member decides, as far as this member can tell: once it decided
+   * early, start+(1+L)Δ (all honest members are certified by then); otherwise the schedule's end. A key
+   * confirmation round waits at least until then.
+   */
+  get decisionBound(): number {
+    return this.fast ? this.times.r1 + this.levels * this.c.delta : this.times.end;
   }
 
   /** When the shell should call tick next; undefined once finished. */
@@ -292,6 +318,8 @@ export class DealingSession {
       const r = decoded.relay;
       const m = decodeSigned(r.item, this.limits);
       if (typeof m === 'string') return drop(m);
+      // The same bytes again (every member relays each item): no need to check any signature.
+      if (this.items.has(hex(m.digest))) return drop('duplicate');
       const bad = this.authenticate(m);
       if (bad !== undefined) return drop(bad);
       if (!ITEM_KINDS.has(m.body.kind)) return drop('invalid');
@@ -306,6 +334,7 @@ export class DealingSession {
       return why === undefined ? out : drop(why);
     }
     const m = decoded.message;
+    if (ITEM_KINDS.has(m.body.kind) && this.items.has(hex(m.digest))) return drop('duplicate');
     const bad = this.authenticate(m);
     if (bad !== undefined) return drop(bad);
     if (ITEM_KINDS.has(m.body.kind)) {
@@ -314,7 +343,9 @@ export class DealingSession {
     }
     if (m.body.from !== from) return drop('wrong-sender');
     const why = this.acceptDirect(m, now);
-    return why === undefined ? out : drop(why);
+    if (why !== undefined) return drop(why);
+    this.promise(now, out);
+    return out;
   }
 
   private isParticipant(party: number): boolean {
@@ -377,6 +408,57 @@ export class DealingSession {
       if (r.party === this.c.self) this.shares.set(me.party, share);
       else this.send(out, { kind: 'share', to: r.party, share: scalarToBytes(share) }, r.party);
     }
+  }
+
+  // ---- the early finish ----------------------------------------------------------------
+
+  /** Posts our ok once we hold one valid package per dealer and a valid share from each, by start+Δ. */
+  private promise(now: number, out: DkgAction[]): void {
+    if (this.okDigests !== undefined || this.phase !== 1 || this.status !== 'running' || now > this.times.r1) return;
+    const views = new Map<number, readonly EdPoint[]>();
+    const digests: Uint8Array[] = [];
+    for (const d of this.c.dealers) {
+      const held = this.direct.get(d.party);
+      if (held?.length !== 1) return;
+      views.set(d.party, this.commitmentsOf(held[0]!)!);
+      digests.push(held[0]!.digest);
+    }
+    const me = this.selfReceiver;
+    if (me !== undefined) {
+      const others: number[] = [];
+      for (const d of this.c.dealers) {
+        if (d.party === this.c.self) continue;
+        const s = this.shares.get(d.party);
+        if (s === undefined || s === null) return;
+        others.push(d.party);
+      }
+      if (others.length > 0 && !this.batchValid(others, BigInt(me.index), views)) return;
+    }
+    this.okDigests = digests.map(hex).join('');
+    this.post(out, { kind: 'ok', digests });
+    this.finishIfCertified(out);
+  }
+
+  /** See the header: our ok, and from every other participant an ok with the same digests or two different ones. */
+  private certified(): boolean {
+    const mine = this.okDigests;
+    if (mine === undefined) return false;
+    for (const p of this.participants) {
+      if (p === this.c.self) continue;
+      const held = this.oks.get(p);
+      if (held === undefined || (!held.has(mine) && held.size < 2)) return false;
+    }
+    return true;
+  }
+
+  private finishIfCertified(out: DkgAction[]): void {
+    if (this.status !== 'running' || this.phase >= 5 || !this.certified()) return;
+    this.phase = 5;
+    this.fast = true;
+    // The packages we promised on: one per dealer, the first we held (we held exactly one then).
+    const views = new Map<number, readonly EdPoint[]>();
+    for (const d of this.c.dealers) views.set(d.party, this.commitmentsOf(this.direct.get(d.party)![0]!)!);
+    this.conclude(out, views, new Map(), [], (party) => this.shares.get(party) ?? undefined);
   }
 
   /** The dealer's commitments if its signed package is valid, else null. Cached by digest. */
@@ -477,6 +559,7 @@ export class DealingSession {
   }
 
   private windowOf(kind: string): number {
+    if (kind === 'ok') return this.times.r1;
     return kind === 'evidence' ? this.times.we : kind === 'complaint' ? this.times.wc : this.times.wa;
   }
 
@@ -495,6 +578,7 @@ export class DealingSession {
       this.relayed++;
       out.push({ kind: 'broadcast', message: encodeRelay({ item: m.bytes, relayers: [...relayers, this.c.self], signatures: [...sigs, sig] }) });
     }
+    if (m.body.kind === 'ok') this.finishIfCertified(out);
     return undefined;
   }
 
@@ -523,6 +607,11 @@ export class DealingSession {
         }
         return undefined;
       }
+      case 'ok':
+        if (b.digests.length !== this.c.dealers.length) return 'invalid';
+        // Two different oks already settle this party for certification; more would only be traffic.
+        if ((this.oks.get(b.from)?.size ?? 0) >= 2) return 'duplicate';
+        return undefined;
       default:
         return 'invalid';
     }
@@ -547,6 +636,10 @@ export class DealingSession {
     } else if (b.kind === 'answer') {
       const key = `${b.from}:${b.to}`;
       this.answers.set(key, [...(this.answers.get(key) ?? []), { share: scalarFromBytes(b.share) }]);
+    } else if (b.kind === 'ok') {
+      const set = this.oks.get(b.from) ?? new Set<string>();
+      set.add(b.digests.map(hex).join(''));
+      this.oks.set(b.from, set);
     }
   }
 
@@ -581,7 +674,7 @@ export class DealingSession {
       if (s === undefined || s === null) suspects.push(party);
       else good.push(party);
     }
-    if (good.length > 0 && !this.batchValid(good, x)) {
+    if (good.length > 0 && !this.batchValid(good, x, views)) {
       for (const party of good.splice(0)) {
         if (this.shareValid(views.get(party)!, x, this.shares.get(party)!)) good.push(party);
         else suspects.push(party);
@@ -590,12 +683,12 @@ export class DealingSession {
     for (const against of suspects.sort((a, b) => a - b)) this.post(out, { kind: 'complaint', against });
   }
 
-  private batchValid(parties: readonly number[], x: bigint): boolean {
+  private batchValid(parties: readonly number[], x: bigint, views: ReadonlyMap<number, readonly EdPoint[]>): boolean {
     let sum = 0n;
     let combined: EdPoint[] | undefined;
     for (const p of parties) {
       sum = (sum + this.shares.get(p)!) % Fn.ORDER;
-      const c = this.views!.get(p)!;
+      const c = views.get(p)!;
       combined = combined === undefined ? [...c] : combined.map((q, k) => q.add(c[k]!));
     }
     const lhs = sum === 0n ? Point.ZERO : Point.BASE.multiply(sum);
@@ -607,9 +700,9 @@ export class DealingSession {
     return lhs.equals(evalCommitment(commitments, x));
   }
 
-  private merge(dealers: readonly Participant[]): { merged: EdPoint[]; weights: bigint[] } {
+  private merge(dealers: readonly Participant[], views: ReadonlyMap<number, readonly EdPoint[]>): { merged: EdPoint[]; weights: bigint[] } {
     const weights = this.c.weights ? this.c.weights(dealers) : dealers.map(() => 1n);
-    const vectors = dealers.map((d) => this.views!.get(d.party)!);
+    const vectors = dealers.map((d) => views.get(d.party)!);
     return { merged: combineCommitments(vectors, this.c.weights ? weights : undefined), weights };
   }
 
@@ -618,6 +711,11 @@ export class DealingSession {
   }
 
   private decide(out: DkgAction[]): void {
+    // Certified members all decide the same way, early or now (see the header).
+    if (this.certified()) {
+      this.phase = 4;
+      return this.finishIfCertified(out);
+    }
     this.phase = 5;
     const views = this.views!;
     const { disqualified: dq, equivocations } = judge({
@@ -631,17 +729,32 @@ export class DealingSession {
         return list.every((a) => this.shareValid(views.get(dealer)!, BigInt(to.index), a.share)) ? 'valid' : 'bad';
       },
     });
+    this.conclude(out, views, dq, equivocations, (party) => {
+      // A complaint we made and saw answered validly gives us the share in public.
+      const share = this.complaints.get(party)?.has(this.c.self) ? this.answers.get(`${party}:${this.c.self}`)?.[0]?.share : this.shares.get(party);
+      return share ?? undefined;
+    });
+  }
+
+  /** From a verdict (who is out) to the outcome: the subgroup check, enough qualified dealers, our shares, combine. */
+  private conclude(
+    out: DkgAction[],
+    views: ReadonlyMap<number, readonly EdPoint[]>,
+    dq: Map<number, Disqualification['reason']>,
+    equivocations: readonly EquivocationProof[],
+    shareFrom: (party: number) => bigint | undefined,
+  ): void {
     // Commitments with a small-order part can cancel in every receiver's Feldman check yet
     // spoil the combined public package: find their dealers only when the combination fails.
     let qualified = this.c.dealers.filter((d) => !dq.has(d.party)).sort((a, b) => a.party - b.party);
     let merged: EdPoint[] = [];
     let weights: bigint[] = [];
     if (qualified.length >= this.c.minQualified) {
-      ({ merged, weights } = this.merge(qualified));
+      ({ merged, weights } = this.merge(qualified, views));
       if (!merged.every((p) => this.inSubgroup(p))) {
         for (const d of qualified) if (!views.get(d.party)!.every((p) => this.inSubgroup(p))) dq.set(d.party, 'bad-commitment');
         qualified = qualified.filter((d) => !dq.has(d.party));
-        if (qualified.length >= this.c.minQualified) ({ merged, weights } = this.merge(qualified));
+        if (qualified.length >= this.c.minQualified) ({ merged, weights } = this.merge(qualified, views));
       }
     }
     const disqualified: Disqualification[] = [...dq].map(([party, reason]) => ({ party, reason })).sort((a, b) => a.party - b.party);
@@ -659,11 +772,8 @@ export class DealingSession {
     const shares = new Map<number, bigint>();
     if (this.selfReceiver !== undefined) {
       for (const d of qualified) {
-        const direct = this.shares.get(d.party);
-        const fromAnswer = this.answers.get(`${d.party}:${this.c.self}`)?.[0]?.share;
-        // A complaint we made and saw answered validly gives us the share in public.
-        const share = this.complaints.get(d.party)?.has(this.c.self) ? fromAnswer : direct;
-        if (share === undefined || share === null) return abort(`no valid share from dealer ${d.party}`, [d.party]);
+        const share = shareFrom(d.party);
+        if (share === undefined) return abort(`no valid share from dealer ${d.party}`, [d.party]);
         shares.set(d.party, share);
       }
     }

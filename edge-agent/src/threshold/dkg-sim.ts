@@ -36,8 +36,12 @@ export type Behaviour =
   | { readonly kind: 'false-complaints'; readonly against: readonly number[] }
   /** Echoes random digests, so honest members see disputes everywhere. */
   | { readonly kind: 'lying-echo' }
-  /** Posts its items (evidence, complaints) to one party only, at the last moment, and relays nothing. */
+  /** Posts its items (evidence, complaints, its early-finish promise) to one party only, at the last moment, and relays nothing. */
   | { readonly kind: 'selective-items'; readonly to: number }
+  /** Never promises (no `ok`): the early finish cannot happen, everyone runs the schedule. */
+  | { readonly kind: 'no-ok' }
+  /** Promises twice: its real ok to some parties, one with made-up digests to these. */
+  | { readonly kind: 'double-ok'; readonly split: readonly number[] }
   /** Replays its own old messages (another session, earlier rounds) and duplicates. */
   | { readonly kind: 'replay'; readonly old: readonly Uint8Array[] }
   /** Sends oversized and malformed packages. */
@@ -323,7 +327,13 @@ export function simulate(config: SimConfig): SimResult {
       if (kind === 'echo' && has(p, 'lying-echo')) {
         bytes = resign(p, bytes, (pl) => ({ ...pl, digests: (pl as unknown as { digests: Uint8Array[] }).digests.map(() => rnd.bytes(32)) }) as Payload);
       }
-      if ((kind === 'evidence' || kind === 'complaint') && sel) {
+      if (kind === 'ok') {
+        if (has(p, 'no-ok')) continue;
+        if (has(p, 'double-ok')?.split.includes(q)) {
+          bytes = resign(p, bytes, (pl) => ({ ...pl, digests: (pl as unknown as { digests: Uint8Array[] }).digests.map(() => rnd.bytes(32)) }) as Payload);
+        }
+      }
+      if ((kind === 'evidence' || kind === 'complaint' || kind === 'ok') && sel) {
         if (q !== sel.to) continue;
         // Delivered at the last moment its (single-signature) chain is still accepted.
         deliver(p.party, q, bytes, Math.max(now + 1, windowEnd(kind)));
@@ -352,7 +362,7 @@ export function simulate(config: SimConfig): SimResult {
   // Relays and direct items of the first chain link are accepted until W + Δ.
   const windowEnd = (kind: string): number => {
     const s = config.parties[0]!.session.schedule;
-    return (kind === 'evidence' ? s.evidence : s.complaints) + delta - 1;
+    return (kind === 'ok' ? s.r1 : kind === 'evidence' ? s.evidence : s.complaints) + delta - 1;
   };
   const complained = new Set<number>();
 

@@ -103,4 +103,6 @@ export interface DkgStats {
   readonly dropped: Readonly<Record<DropReason, number>>;
   readonly sent: number;
   readonly relayed: number;
+  /** Decided by the early finish (every participant promised the same packages), not by the schedule. */
+  readonly early: boolean;
 }

@@ -65,11 +65,34 @@ test('each behaviour alone, over several seeds, keeps the property', (t) => {
     { kind: 'replay', old: [] },
     { kind: 'oversized' },
     { kind: 'torsion' },
+    { kind: 'no-ok' },
+    { kind: 'double-ok', split: [1, 3] },
   ];
   for (const b of behaviours) {
     for (const seed of [1, 2, 3]) {
       const { verdict } = runScenario(fixed(5, 3, 9000 + seed, [[5, [b, ...(b.kind === 'bad-shares' || b.kind === 'withhold-shares' ? [{ kind: 'no-answers' } as const] : [])]]]), { cache });
       t.true(verdict.ok, `${b.kind} seed ${seed}: ${verdict.ok ? '' : verdict.problem}`);
     }
+  }
+});
+
+test('early finish: a promise shown to one member at the last moment reaches all, and everyone still decides early and alike', (t) => {
+  const cache = new DealingCache();
+  for (const seed of [1, 2, 3, 4]) {
+    // Member 5 is otherwise honest: its shares and package are fine, so everyone can promise.
+    const { verdict, done } = runScenario(fixed(5, 3, 9100 + seed, [[5, [{ kind: 'selective-items', to: 1 }]]]), { cache });
+    t.true(verdict.ok, verdict.ok ? '' : verdict.problem);
+    t.true(verdict.ok && verdict.early, 'every honest member decided early');
+    t.true(done.every((d) => d.qualified.length === 5));
+  }
+});
+
+test('early finish: a double promise or a withheld one never splits; without every promise the schedule decides', (t) => {
+  const cache = new DealingCache();
+  for (const seed of [1, 2, 3]) {
+    const double = runScenario(fixed(5, 3, 9200 + seed, [[4, [{ kind: 'double-ok', split: [1, 2] }]]]), { cache });
+    t.true(double.verdict.ok && double.verdict.early, double.verdict.ok ? 'not early' : double.verdict.problem);
+    const withheld = runScenario(fixed(5, 3, 9300 + seed, [[4, [{ kind: 'no-ok' }]]]), { cache });
+    t.true(withheld.verdict.ok && !withheld.verdict.early && withheld.verdict.outcome === 'done', withheld.verdict.ok ? 'early without a promise' : withheld.verdict.problem);
   }
 });
