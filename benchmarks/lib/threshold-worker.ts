@@ -8,7 +8,8 @@
  * Commands: mesh (dial the higher-numbered members, wait for a channel to
  * everyone), dkg (runDkg at the agreed start), serve (a SignerService with a
  * DKG's share), sign (coordinate `count` signatures one after another and time
- * each), refresh (runRefresh of a DKG's key), exit. The worker exits when its
+ * each; with a pool of commitments fetched ahead and refilled between
+ * signatures, unless `pool: false`), refresh (runRefresh of a DKG's key), exit. The worker exits when its
  * stdin closes, so it never outlives the benchmark.
  */
 import { createHash } from 'node:crypto';
@@ -16,10 +17,13 @@ import { createInterface } from 'node:readline';
 import type { FrostPublic, FrostSecret } from '@noble/curves/abstract/frost.js';
 import { generateKeyPair, peerIdOf, sign, toHex, verify } from '../../edge-agent/src/identity/index.js';
 import {
+  CommitmentPool,
   DkgMember,
   MemoryNonceStore,
   SignerCore,
   SignerService,
+  commitmentAnnouncer,
+  commitmentFetcher,
   coordinateSignature,
   groupPublicFromFrost,
   hmacSignatures,
@@ -158,17 +162,23 @@ async function handle(c: Command): Promise<Record<string, unknown>> {
       const count = num(c['count'], 'count');
       const available = members(c['available']);
       const local = available.includes(self) ? signer : undefined;
+      // The coordinator keeps commitments fetched ahead (one round trip per signature), refilled between
+      // signatures as a real coordinator's would be; the refill is awaited outside the timing.
+      const peers = { messenger, group, roster, ...(local ? { local } : {}) };
+      const pool = c['pool'] === false ? undefined : new CommitmentPool({ members: available, fetch: commitmentFetcher(peers), announce: commitmentAnnouncer(peers) });
       const times: number[] = [];
       const signers: number[][] = [];
       for (let i = 0; i < count; i++) {
+        await pool?.refill();
         const message = new TextEncoder().encode(`threshold bench ${self} ${i} ${Date.now()}`);
         const t0 = performance.now();
-        const r = await coordinateSignature({ messenger, group, roster, message, available, ...(local ? { local } : {}) });
+        const r = await coordinateSignature({ messenger, group, roster, message, available, ...(local ? { local } : {}), ...(pool ? { pool } : {}) });
         times.push(performance.now() - t0);
         // Outside the timing: the coordinator already checked the aggregate; check it once more as plain Ed25519.
         if (!verifyGroupSignature(group, r.signature, message)) throw new Error(`signature ${i} does not verify`);
         signers.push([...r.signers]);
       }
+      pool?.close();
       return { times, signers };
     }
     case 'refresh': {

@@ -11,16 +11,61 @@ import { createFROST, type FrostPublic, type FrostSecret, type NonceCommitments 
 import { sha512 } from '@noble/hashes/sha2.js';
 import { ThresholdError } from './errors.js';
 
+/** Decoded points kept (group keys, verifying shares, the commitments of the signatures in progress). */
+export const POINT_CACHE_SIZE = 1024;
+
+/**
+ * noble's ed25519 Point, decoding each encoding once. noble's FROST decodes
+ * (and subgroup-checks: a full scalar multiplication, ~2/3 of a signShare or
+ * aggregate here) every point it is given on every call, so the same
+ * commitment was decoded by the coordinator's own signShare, again by its
+ * aggregate and again per verifyShare. This subclass keeps the decoded point
+ * per 32-byte encoding (a bounded LRU; a decoding is a pure function of the
+ * bytes and points are frozen, so a cached one is the one noble would have
+ * made) and remembers which points passed the subgroup check (only a pass is
+ * remembered). No FROST arithmetic changes: every check still happens, once.
+ */
+function memoPoint(): { Point: typeof ed25519.Point; admitOwn: (bytes: Uint8Array) => void } {
+  const Base = ed25519.Point;
+  const torsionFree = new WeakSet<object>();
+  const cache = new Map<string, EdPoint>();
+  class MemoPoint extends Base {
+    static override fromBytes(bytes: Uint8Array, zip215 = false): EdPoint {
+      if (zip215 || !(bytes instanceof Uint8Array) || bytes.length !== POINT_BYTES) return Base.fromBytes(bytes, zip215);
+      const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
+      let p = cache.get(key);
+      if (p !== undefined) {
+        cache.delete(key); // LRU: most recent last
+      } else {
+        const d = Base.fromBytes(bytes);
+        p = new MemoPoint(d.X, d.Y, d.Z, d.T);
+        if (cache.size >= POINT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(key, p);
+      return p;
+    }
+    override isTorsionFree(): boolean {
+      if (torsionFree.has(this)) return true;
+      const ok = super.isTorsionFree();
+      if (ok) torsionFree.add(this);
+      return ok;
+    }
+  }
+  /** Caches a point this process computed itself as G·scalar (in the subgroup by construction): no check needed. */
+  const admitOwn = (bytes: Uint8Array): void => void torsionFree.add(MemoPoint.fromBytes(bytes));
+  return { Point: MemoPoint, admitOwn };
+}
+
 /**
  * noble's ed25519_FROST suite, built without its validatePoint hook: createFROST already checks every decoded
  * point (on the curve, not the identity, torsion-free: RFC 9591 §3.1), and the hook repeats the two costly
  * checks on every point of every call. Same suite, same context string (the RFC 9591 E.1 vectors pass through
  * it), half the time per signShare and aggregate.
  */
-const F = createFROST({ name: 'FROST-ED25519-SHA512-v1', Point: ed25519.Point, hash: sha512, H2: '' });
+const { Point, admitOwn } = memoPoint();
+const F = createFROST({ name: 'FROST-ED25519-SHA512-v1', Point, hash: sha512, H2: '' });
 const Fn = F.utils.Fn;
-const Point = ed25519.Point;
-type EdPoint = InstanceType<typeof Point>;
+type EdPoint = InstanceType<typeof ed25519.Point>;
 
 export const SCALAR_BYTES = 32;
 export const POINT_BYTES = 32;
@@ -428,6 +473,9 @@ export function commit(share: MemberShare, rng?: RandomBytes): { nonces: Signing
   checkScalar(share.signingShare, `commit: share of member ${share.member}`, 'BAD_ARGUMENT', true);
   if (rng !== undefined && typeof rng !== 'function') throw new ThresholdError('BAD_ARGUMENT', 'commit: rng must be a function');
   const out = rng === undefined ? F.commit(toFrostSecret(share)) : F.commit(toFrostSecret(share), rng as never);
+  // noble computed both as G·nonce: our own sign request will not pay a subgroup check for them.
+  admitOwn(out.commitments.hiding);
+  admitOwn(out.commitments.binding);
   return {
     nonces: { hiding: out.nonces.hiding, binding: out.nonces.binding },
     commitment: Object.freeze({ member: share.member, hiding: out.commitments.hiding, binding: out.commitments.binding }),

@@ -48,6 +48,7 @@ export {
   type SigningCommitmentWire,
   type SigningNonces,
 } from './frost.js';
+export { POINT_CACHE_SIZE } from './frost.js';
 export { MemoryNonceStore, NonceStore, commitmentId, type NonceBookOptions, type NonceSource, type NonceStoreOpen } from './nonces.js';
 export {
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -62,3 +63,6 @@ export {
   type SigningResult,
 } from './signing.js';
 export { ED25519_SPKI_PREFIX, ed25519KeyObject, ed25519PublicKeyDer, ed25519PublicKeyPem, verifyEd25519, verifyGroupSignature } from './verify.js';
+export { CommitmentPool, DEFAULT_POOL_DEPTH, MAX_POOL_DEPTH, type CommitmentPoolOptions } from './signing-pool.js';
+export { commitmentAnnouncer, commitmentFetcher, type CommitmentFetcherOptions } from './signing-service.js';
+export { MAX_PREPARE_COMMITMENTS, thresholdPrepare } from './service-messages.js';

@@ -180,6 +180,8 @@ export class SigningCoordinator {
   #commitments = new Map<number, SigningCommitment>();
   #list: SigningCommitment[] = [];
   #shares = new Map<number, SignatureShare>();
+  /** Members that refused a pooled commitment as stale once already. */
+  readonly #stale = new Set<number>();
 
   constructor(opts: CoordinatorOptions) {
     if (typeof opts !== 'object' || opts === null) throw new ThresholdError('BAD_ARGUMENT', 'SigningCoordinator: options must be an object');
@@ -262,9 +264,22 @@ export class SigningCoordinator {
    * costs a scalar multiplication per point, and noble makes it anyway), so on a
    * refusal they are checked in full first, and the senders of invalid ones are
    * dropped instead of the member that rightly refused them.
+   *
+   * 'stale': the member refused (NONCE_REUSE) a commitment the shell took from
+   * a pool fetched ahead; the commitment was dead (burned by a restart), so
+   * the first time it starts a new attempt without excluding the member.
    */
-  onRefusal(attempt: number, from: number, reason: 'malformed' | 'refused'): CoordinatorAction[] {
+  onRefusal(attempt: number, from: number, reason: 'malformed' | 'refused' | 'stale'): CoordinatorAction[] {
     if (attempt !== this.#attempt || !this.#selected.includes(from) || (this.#phase !== 'commit' && this.#phase !== 'share')) return [];
+    if (reason === 'stale') {
+      // A commitment fetched ahead that its member no longer honours (it restarted): not the member's fault
+      // once; the next attempt asks it for a fresh one. Twice is a refusal like any other.
+      if (this.#phase === 'share' && !this.#stale.has(from)) {
+        this.#stale.add(from);
+        return this.#newAttempt();
+      }
+      reason = 'refused';
+    }
     if (this.#phase === 'share') {
       const bad = this.#list.filter((c) => !isValidCommitment(c)).map((c) => c.member);
       if (bad.length > 0) {
