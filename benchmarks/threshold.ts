@@ -17,19 +17,18 @@
  * node:crypto verify. `sign3of5TwoRoundsMs` is the same signature without the
  * pool (commit round first), for comparison.
  *
- * Why the DKG takes what it takes: it is a synchronous protocol with fixed
- * phases, so every member decides at start + (2 + 3t)·Δ (t = 5 for 5-of-7:
- * 17Δ), however early the messages arrived. Δ must cover the busiest phase on
- * this 2-core machine: seven processes dealing at once and checking ~12
- * secp256k1-signed messages each (~4 ms a verification here); a package later
- * than start + Δ disqualifies its dealer. So `dkg5of7Ms` is set by the
- * schedule, not by computation (`dkgCpuMsPerParty` is the computation); an
- * optimistic early finish (decide as soon as all echoes agree and no
- * complaint can come) is future work. A DKG that does not end with every
- * member done, qualified and agreeing is retried with 2Δ (up to 4 attempts);
- * the Δ used and what went wrong before it are reported. (Beware: with Δ too
- * small, honest members can end `done` with different qualified sets, hence
- * different group keys, so the agreement check is not optional.)
+ * What the DKG takes: the protocol is synchronous (phases of Δ, ending at
+ * start + (2 + 3t)·Δ, `…ScheduleMs`), but when every member promised the same
+ * packages by start + Δ (the early finish, docs/threshold.md) each decides at
+ * once and only the key confirmation follows. So `dkg5of7Ms` is the
+ * computation and the messages, as long as they fit in Δ; Δ must cover the
+ * busiest phase on this 2-core machine (seven processes dealing at once and
+ * checking each other's signed packages), else a member cannot promise in time
+ * and the schedule runs to its end. A DKG that does not end with every member
+ * done, qualified and agreeing is retried with 2Δ (up to 4 attempts); the Δ
+ * used and what went wrong before it are reported. (Beware: with Δ too small,
+ * honest members can end `done` with different qualified sets, hence different
+ * group keys, so the agreement check is not optional.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
