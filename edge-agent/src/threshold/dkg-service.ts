@@ -55,6 +55,8 @@ export interface DealingRunOptions {
   readonly clock?: Clock;
   /** Where the outcome is recorded (the agent's audit trail) before it is returned. */
   readonly audit?: AuditSink;
+  /** Gives the run up: it leaves the Messenger, wipes its key copy, records nothing and rejects with ABORTED. */
+  readonly signal?: AbortSignal;
 }
 
 export interface DkgRunOptions extends DealingRunOptions {
@@ -130,18 +132,31 @@ export function driveDealing(name: string, o: DealingShellOptions, make: (keys: 
   }
   const sid = toHex(o.sessionId);
   const kind = `threshold.${name === 'runRefresh' ? 'refresh' : 'dkg'}`;
+  if (o.signal?.aborted) {
+    secretKey.fill(0);
+    return Promise.reject(new ThresholdError('ABORTED', `${name}: given up before it started`));
+  }
   return new Promise<DkgOutcome>((resolve, reject) => {
     let timer: Timer | undefined;
     let finished = false;
     /** Confirmations that came before our own `done`, then the round once we have one. */
     const early = new Map<number, Uint8Array>();
     let confirm: { round: ConfirmRound; done: DkgDone } | undefined;
-    const finish = (outcome: DkgOutcome): void => {
+    const release = (): void => {
       finished = true;
       timer?.cancel();
       secretKey.fill(0);
       unsubscribe();
       unsubscribeConfirm();
+      o.signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = (): void => {
+      if (finished) return;
+      release();
+      reject(new ThresholdError('ABORTED', `${name}: given up`));
+    };
+    const finish = (outcome: DkgOutcome): void => {
+      release();
       if (o.audit === undefined) return resolve(outcome);
       // A key nobody can account for must not be used: an outcome the trail refused is an error.
       o.audit(kind, auditEntry(o.sessionId, outcome)).then(
@@ -212,6 +227,7 @@ export function driveDealing(name: string, o: DealingShellOptions, make: (keys: 
         settle();
       }
     });
+    o.signal?.addEventListener('abort', onAbort, { once: true });
     run(core.tick(clock.now()));
   });
 }

@@ -109,3 +109,34 @@ test('key confirmation: a member that claims a different result makes everyone a
     if (o.kind === 'abort') t.regex(o.reason, /members 4 ended with a different result/);
   }
 });
+
+test('a run given up through its signal rejects with ABORTED, records nothing, and leaves its session free', async (t) => {
+  const { started, messengers, roster } = await fullMesh(t, 2);
+  const sessionId = randomBytes(16);
+  const recorded: string[] = [];
+  const options = (i: number, signal?: AbortSignal) => ({
+    messenger: messengers[i]!,
+    roster,
+    self: i + 1,
+    threshold: 2,
+    sessionId,
+    start: Date.now() + 60_000,
+    deltaMs: 500,
+    secretKey: started[i]!.keys.secretKey,
+    audit: async (kind: string) => void recorded.push(kind),
+    ...(signal ? { signal } : {}),
+  });
+  const giveUp = new AbortController();
+  const run = runDkg(options(0, giveUp.signal));
+  giveUp.abort();
+  await t.throwsAsync(run, { code: 'ABORTED' } as never);
+  t.deepEqual(recorded, []);
+  // The session id is free again: a new run may take it (and is given up before it starts).
+  const again = new AbortController();
+  again.abort();
+  await t.throwsAsync(runDkg(options(0, again.signal)), { code: 'ABORTED' } as never);
+  const third = new AbortController();
+  const running = runDkg(options(0, third.signal));
+  third.abort();
+  await t.throwsAsync(running, { code: 'ABORTED' } as never);
+});
