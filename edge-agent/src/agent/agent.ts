@@ -6,7 +6,7 @@ import { detectBoard, type BoardProfile } from '../board/index.js';
 import { systemClock, type Clock } from '../clock/index.js';
 import { CommandVerifier, ReplayGuard, parseOperatorKey } from '../commands/index.js';
 import type { AgentConfig } from '../config/index.js';
-import { loadIdentity, shortId, toHex, type LocalIdentity } from '../identity/index.js';
+import { Keystore, loadIdentity, shortId, toHex, type LocalIdentity } from '../identity/index.js';
 import { LivenessChallenger, registerLivenessResponder, withLivenessMessages, type PeerStats } from '../liveness/index.js';
 import { OverlayNode, loadReports, saveReports, withOverlayMessages } from '../mesh/index.js';
 import { PtpClock, PtpNode, clockIdentityFromMac, openTransport, timePropertiesFor } from '../ptp/index.js';
@@ -14,9 +14,11 @@ import { MetricsRegistry } from '../metrics/index.js';
 import { Orchestrator, type OrchestratorState } from '../orchestrator/index.js';
 import { DurableQueue } from '../store/index.js';
 import { BoardSampler, TelemetryService, type LinkTls } from '../telemetry/index.js';
+import { withDkgMessages, withDkgProposalMessages, withThresholdMessages } from '../threshold/index.js';
 import { ConnectionManager, Messenger } from '../transport/index.js';
 import { coreMessages } from '../wire/index.js';
 import { CommandDesk } from './command-desk.js';
+import { CommitteeError, CommitteeService } from './committee.js';
 import { Lifecycle, type AgentState, type Service, type StopReport } from './lifecycle.js';
 import { SdNotifier, type Notifier } from './notify.js';
 
@@ -82,6 +84,7 @@ export class Agent {
   private challenger: LivenessChallenger | undefined;
   private overlay: OverlayNode | undefined;
   private telemetry: TelemetryService | undefined;
+  private committee: CommitteeService | undefined;
   private listening: string | null = null;
   private stopRequested = false;
 
@@ -154,6 +157,7 @@ export class Agent {
       },
       this.ptpService(),
       this.transportService(),
+      this.committeeService(),
       this.telemetryService(),
       this.statusReporter(),
     ];
@@ -170,7 +174,7 @@ export class Agent {
         const secretKey = identity.secretKeyCopy();
         try {
           this.transport = new ConnectionManager({ secretKey, logger: deps.log });
-          const registry = withOverlayMessages(withLivenessMessages(coreMessages));
+          const registry = withDkgProposalMessages(withDkgMessages(withThresholdMessages(withOverlayMessages(withLivenessMessages(coreMessages)))));
           this.messenger = new Messenger({ manager: this.transport, registry, clock: this.clock, logger: deps.log });
           responder = registerLivenessResponder(this.messenger, { secretKey, peerId: identity.peerId, clock: this.clock });
         } finally {
@@ -237,6 +241,43 @@ export class Agent {
         responder?.close();
         this.messenger?.close();
         await this.transport?.close();
+      },
+    };
+  }
+
+  /**
+   * The committee (committee.ts): a member loads its committee key or runs the DKG for it in the background;
+   * anyone else has nothing to do. start() never waits for the DKG: the orchestrator shows DKG_PHASE meanwhile.
+   */
+  private committeeService(): Service {
+    const { config, deps } = this;
+    return {
+      name: 'committee',
+      start: async () => {
+        const identity = this.identity!;
+        const audit = this.audit!;
+        this.committee = new CommitteeService({
+          config,
+          peerId: identity.peerId,
+          secretKey: () => identity.secretKeyCopy(),
+          messenger: this.messenger!,
+          manager: this.transport!,
+          audit: (kind, data) => audit.append(kind, data),
+          clock: this.clock,
+          log: deps.log,
+          openKeystore: async () => {
+            const passphrase = await readPassphrase(config.identity.passphraseFile);
+            try {
+              return await Keystore.open(config.dataDir, { passphrase });
+            } finally {
+              passphrase?.fill(0);
+            }
+          },
+        });
+        await this.committee.start();
+      },
+      stop: async () => {
+        await this.committee?.stop();
       },
     };
   }
@@ -391,6 +432,10 @@ export class Agent {
       restart: (delayMs) => {
         this.clock.setTimer(delayMs, () => this.deps.onRestart?.());
       },
+      committeeSign: async (message) => {
+        if (this.committee === undefined) throw new CommitteeError('NO_COMMITTEE_KEY', 'the committee service has not started');
+        return this.committee.sign(message);
+      },
     };
   }
 
@@ -431,30 +476,47 @@ export class Agent {
 
   /**
    * Starts the services, then walks the orchestrator to OPERATIONAL. DKG_PHASE
-   * is passed through: no committee key exists to generate until the
-   * threshold room arrives, and the transition says so.
+   * lasts until the committee key exists: at once for a worker, a node outside
+   * the committee, or a member whose key is in the keystore; after the DKG for
+   * a member without one. systemd hears READY=1 once the services run, DKG or
+   * not: the orchestrator's state says where the agent is.
    */
   async start(): Promise<void> {
     // Pinged from start to stop: systemd only enforces it once READY=1 is in.
     this.notifier.startWatchdog();
     try {
       await this.lifecycle.start(this.config.shutdownTimeoutMs);
-      const o = this.orchestrator!;
-      const steps: [OrchestratorState, string][] = [
-        ['DKG_PHASE', 'services started'],
-        ['READY', 'no committee configured: no key to generate'],
-        ['OPERATIONAL', 'ready to serve'],
-      ];
-      for (const [to, reason] of steps) {
-        // A stop that came in the meantime has taken the orchestrator to SHUTDOWN: that is not a failed start.
-        if (this.stopRequested) return;
-        await o.transition(to, reason);
+      // A stop that came in the meantime has taken the orchestrator to SHUTDOWN: that is not a failed start.
+      if (this.stopRequested) return;
+      await this.orchestrator!.transition('DKG_PHASE', 'services started');
+      const gate = this.committee!.gate();
+      if (gate.kind === 'now') {
+        await this.leaveDkgPhase(gate.reason);
+      } else {
+        // The DKG goes on in the background; the key (or a stop) decides what comes next.
+        void gate.reason
+          .then((reason) => (reason === undefined ? undefined : this.leaveDkgPhase(reason)))
+          .catch((err: unknown) => {
+            if (!this.stopRequested) this.deps.log.error({ event: 'committee', err: (err as Error).message }, `committee: could not leave DKG_PHASE: ${(err as Error).message}`);
+          });
       }
     } catch (err) {
       this.notifier.stopWatchdog(); // its timer would otherwise keep a failed process alive
       throw err;
     }
     void this.notifier.ready();
+  }
+
+  /** DKG_PHASE → READY (saying where the key came from, or why none is needed) → OPERATIONAL. */
+  private async leaveDkgPhase(reason: string): Promise<void> {
+    const steps: [OrchestratorState, string][] = [
+      ['READY', reason],
+      ['OPERATIONAL', 'ready to serve'],
+    ];
+    for (const [to, why] of steps) {
+      if (this.stopRequested) return;
+      await this.orchestrator!.transition(to, why);
+    }
   }
 
   async stop(): Promise<StopReport> {

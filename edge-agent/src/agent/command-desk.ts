@@ -25,6 +25,8 @@ export interface CommandTargets {
   enterMaintenance(reason: string): Promise<void>;
   leaveMaintenance(): Promise<void>;
   restart(delayMs: number): void;
+  /** A committee signature over `message` (committee members with the key only; refusals carry a code). */
+  committeeSign(message: Uint8Array): Promise<{ readonly signature: Uint8Array; readonly groupKey: Uint8Array; readonly signers: readonly number[] }>;
 }
 
 export interface CommandDeskOptions {
@@ -84,6 +86,12 @@ export class CommandDesk {
         t.restart(delayMs);
         return { restartingInMs: delayMs };
       }
+      case 'committee-sign': {
+        const signed = await t.committeeSign(new Uint8Array(Buffer.from(command.args.message, 'hex')));
+        return { signature: hex(signed.signature), groupKey: hex(signed.groupKey), signers: [...signed.signers] };
+      }
     }
   }
 }
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');

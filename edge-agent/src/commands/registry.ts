@@ -5,13 +5,18 @@
 import { LOG_LEVELS } from '../config/index.js';
 import { int, object, oneOf, optional, text, type Infer, type Schema } from '../schema/index.js';
 
-export const COMMAND_NAMES = ['ping', 'report-now', 'set-log-level', 'enter-maintenance', 'leave-maintenance', 'restart'] as const;
+export const COMMAND_NAMES = ['ping', 'report-now', 'set-log-level', 'enter-maintenance', 'leave-maintenance', 'restart', 'committee-sign'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 /** Longest maintenance reason, in characters. */
 export const MAX_MAINTENANCE_REASON = 200;
 /** Longest delay a restart may ask for. */
 export const MAX_RESTART_DELAY_MS = 60_000;
+/**
+ * Longest message the committee signs on command, in bytes (hex in the command, so twice the characters).
+ * A command body is at most MAX_BODY_BYTES (1536), which leaves room for 512 bytes and the other fields.
+ */
+export const MAX_COMMITTEE_SIGN_BYTES = 512;
 
 export const COMMAND_ARGS = {
   ping: object({}),
@@ -20,6 +25,9 @@ export const COMMAND_ARGS = {
   'enter-maintenance': object({ reason: optional(text({ max: MAX_MAINTENANCE_REASON })) }),
   'leave-maintenance': object({}),
   restart: object({ delayMs: optional(int({ min: 0, max: MAX_RESTART_DELAY_MS })) }),
+  'committee-sign': object({
+    message: text({ max: 2 * MAX_COMMITTEE_SIGN_BYTES, pattern: /^(?:[0-9a-f]{2})*$/, hint: `the message in lowercase hex, at most ${MAX_COMMITTEE_SIGN_BYTES} bytes` }),
+  }),
 } as const satisfies Record<CommandName, Schema<unknown>>;
 
 export type CommandArgs<N extends CommandName> = Infer<(typeof COMMAND_ARGS)[N]>;

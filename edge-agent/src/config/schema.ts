@@ -53,6 +53,8 @@ const committeeSection = refine(
   object({
     threshold: int({ min: 1, max: MAX_COMMITTEE_MEMBERS }),
     members: array(peerIdHex, { min: 1, max: MAX_COMMITTEE_MEMBERS }),
+    // The DKG's delivery bound Δ in ms (absent: the agent's default, 500): every phase waits this long for messages.
+    deltaMs: optional(int({ min: 50, max: 10_000 })),
   }),
   'a committee whose threshold is at most its number of members, each member listed once',
   (c) => c.threshold <= c.members.length && new Set(c.members).size === c.members.length,

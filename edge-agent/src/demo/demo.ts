@@ -5,6 +5,7 @@ import { signCommand } from '../commands/index.js';
 import { createIdentity, DEFAULT_POW_DIFFICULTY, generateKeyPair, toHex, type KeyPair } from '../identity/index.js';
 import { topicsFor } from '../telemetry/index.js';
 import { startEmbeddedBroker } from './broker.js';
+import { opensslVerify } from './committee.js';
 import { AgentProcess, type AgentEvent } from './process.js';
 import { renderTable, type AgentRow } from './table.js';
 import { FleetWatcher } from './watcher.js';
@@ -29,7 +30,22 @@ interface Monitor {
   readonly watcher: FleetWatcher;
   readonly operator: KeyPair;
   readonly pinged: Set<string>;
+  /** The committee's signature, once the fleet is up: asked of member agent-1, checked by openssl. */
+  committee?: CommitteeCheck;
 }
+
+interface CommitteeCheck {
+  /** Peer ids of the committee's agents (the first COMMITTEE_SIZE). */
+  readonly members: string[];
+  readonly message: Uint8Array;
+  state: 'waiting' | 'sent' | 'checking' | 'verified' | 'failed';
+  /** The outcome, shown under the table. */
+  line?: string;
+}
+
+/** The demo fleet's committee: its first agents, any two of which sign. */
+const COMMITTEE_SIZE = 3;
+const COMMITTEE_THRESHOLD = 2;
 
 interface Slot {
   row: { -readonly [K in keyof AgentRow]: AgentRow[K] };
@@ -47,7 +63,10 @@ function onAgentEvent(slot: Slot, event: AgentEvent): void {
     if (typeof r.peerId === 'string') row.peerId = r.peerId;
     if (r.event === 'listening' && typeof r.address === 'string') row.listen = r.address;
     if (typeof r.channels === 'number') row.channels = r.channels;
-    if (typeof r.board === 'string') row.detail = `board ${r.board}`;
+    // The board once, from its own line (status lines repeat it and would hide the committee's news).
+    if (r.event === 'board' && typeof r.board === 'string') row.detail = `board ${r.board}`;
+    if (r.event === 'committee.key' && typeof r.groupKey === 'string') row.detail = `committee key ${r.groupKey.slice(0, 16)}… (${String(r.source)})`;
+    else if (r.event === 'committee.dkg' && (r.proposal === 'sent' || r.proposal === 'accepted')) row.detail = 'committee: DKG running';
     if (typeof r.level === 'number' && r.level >= 50 && typeof r.msg === 'string') row.detail = r.msg;
   } else if (event.kind === 'stderr') {
     row.detail = event.line.slice(0, 100);
@@ -94,7 +113,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   try {
     monitor = { url, watcher: await FleetWatcher.connect(url, FLEET), operator: generateKeyPair(), pinged: new Set() };
     out.write(`edge-agent demo: ${opts.agents} agents, MQTT ${embedded ? `embedded broker at ${url}` : url}, data in ${root}\n`);
-    if (await provision(root, slots, signals, monitor)) code = await watch(opts, slots, table, signals, monitor);
+    if (await provision(root, slots, signals, monitor)) code = await watch(opts, slots, table, signals, monitor, root);
   } finally {
     await Promise.all(slots.map((s) => s.proc?.stop(STOP_GRACE_MS)));
     if (monitor) {
@@ -105,7 +124,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       await monitor.watcher.close();
     }
     await embedded?.close();
-    if (slots.some((s) => s.proc)) table.draw(slots, true);
+    if (slots.some((s) => s.proc)) table.draw(slots, true, notes(monitor));
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('exit', killAll);
@@ -136,6 +155,11 @@ async function provision(root: string, slots: Slot[], signals: { interrupted: bo
     slot.publicKey = toHex(identity.publicKey);
     identity.destroy();
   }
+  // A committee needs two members at least (FROST's smallest threshold); a one-agent demo has none.
+  const committee = slots.length >= COMMITTEE_THRESHOLD ? slots.slice(0, COMMITTEE_SIZE).map((s) => s.row.peerId!) : [];
+  if (committee.length > 0) {
+    monitor.committee = { members: committee, message: new TextEncoder().encode(`edge-agent demo: signed by ${COMMITTEE_THRESHOLD} of the ${committee.length}-member committee`), state: 'waiting' };
+  }
   const started: Slot[] = [];
   for (const slot of slots) {
     if (signals.interrupted) return false;
@@ -144,6 +168,8 @@ async function provision(root: string, slots: Slot[], signals: { interrupted: bo
       fleet: FLEET,
       nodeName: slot.row.name,
       dataDir,
+      role: committee.includes(slot.row.peerId!) ? 'committee' : 'worker',
+      ...(committee.length > 0 ? { committee: { threshold: Math.min(COMMITTEE_THRESHOLD, committee.length), members: committee } } : {}),
       log: { level: 'info' },
       status: { intervalMs: 1000 },
       network: { listen: '127.0.0.1:0', bootstrap: started.map((s) => `${s.publicKey}@${s.row.listen}`) },
@@ -172,12 +198,12 @@ async function listening(slot: Slot, signals: { interrupted: boolean }): Promise
 }
 
 /** Shows the table until every agent is ready (with --exit-when-ready), one fails, or a signal comes. */
-async function watch(opts: DemoOptions, slots: Slot[], table: LiveTable, signals: { interrupted: boolean }, monitor: Monitor): Promise<number> {
+async function watch(opts: DemoOptions, slots: Slot[], table: LiveTable, signals: { interrupted: boolean }, monitor: Monitor, root: string): Promise<number> {
   const deadline = performance.now() + opts.timeoutSec * 1000;
   for (;;) {
     readBack(slots, monitor);
     await pingOperational(slots, monitor);
-    table.draw(slots, false);
+    table.draw(slots, false, notes(monitor));
     const failed = slots.find((s) => !s.proc?.running);
     if (failed) {
       process.stderr.write(`edge-agent demo: ${failed.row.name} ${failed.row.state}: ${failed.row.detail}\n`);
@@ -194,7 +220,16 @@ async function watch(opts: DemoOptions, slots: Slot[], table: LiveTable, signals
         s.row.alive === others &&
         s.row.command === 'ping ok',
     );
-    if (opts.exitWhenReady && meshed) {
+    // Once the fleet is up, the committee signs (its members reached OPERATIONAL only with their key).
+    if (meshed) await committeeSignature(slots, monitor, root);
+    const signed = monitor.committee === undefined || monitor.committee.state === 'verified';
+    if (opts.exitWhenReady && monitor.committee?.state === 'failed') {
+      table.draw(slots, true, notes(monitor));
+      process.stderr.write(`edge-agent demo: ${monitor.committee.line ?? 'committee signature failed'}\n`);
+      return 1;
+    }
+    if (opts.exitWhenReady && meshed && signed) {
+      table.draw(slots, false, notes(monitor));
       table.out.write(`all agents OPERATIONAL on MQTT, each with ${others} channels and ${others} live peers, signed ping answered\n`);
       return 0;
     }
@@ -205,6 +240,54 @@ async function watch(opts: DemoOptions, slots: Slot[], table: LiveTable, signals
     if (signals.interrupted) return 0;
     await new Promise((r) => setTimeout(r, table.out.isTTY ? 500 : 100));
   }
+}
+
+/** Lines shown under the table. */
+function notes(monitor: Monitor | undefined): string[] {
+  const c = monitor?.committee;
+  if (c === undefined) return [];
+  const state =
+    c.line ??
+    (c.state === 'waiting' ? `committee: ${c.members.length} members, threshold ${COMMITTEE_THRESHOLD}; DKG, then a committee signature` : `committee signature: ${c.state}`);
+  return [state];
+}
+
+/**
+ * Asks committee member agent-1 for a committee signature (a signed command over MQTT), then has openssl check
+ * the answer against the group key. One step per call: the watch loop keeps drawing meanwhile.
+ */
+async function committeeSignature(slots: readonly Slot[], monitor: Monitor, root: string): Promise<void> {
+  const c = monitor.committee;
+  if (c === undefined) return;
+  const target = c.members[0]!;
+  if (c.state === 'waiting') {
+    const command = signCommand({
+      secretKey: monitor.operator.secretKey,
+      fleet: FLEET,
+      target,
+      name: 'committee-sign',
+      args: { message: Buffer.from(c.message).toString('hex') },
+      ttlMs: 60_000,
+    });
+    c.state = 'sent';
+    await monitor.watcher.publish(topicsFor(FLEET, target).cmd, command);
+    return;
+  }
+  if (c.state !== 'sent') return;
+  const answer = monitor.watcher.agents.get(target)?.committeeSign;
+  if (answer === undefined) return;
+  const name = slots.find((s) => s.row.peerId === target)?.row.name ?? target.slice(0, 8);
+  if (!answer.ok || answer.signature === undefined || answer.groupKey === undefined) {
+    c.state = 'failed';
+    c.line = `committee signature: ${name} could not sign (${answer.reason ?? 'no signature in the answer'})`;
+    return;
+  }
+  c.state = 'checking';
+  const verdict = await opensslVerify(join(root, 'committee'), Buffer.from(answer.groupKey, 'hex'), c.message, Buffer.from(answer.signature, 'hex'));
+  c.state = verdict.verified ? 'verified' : 'failed';
+  c.line = verdict.verified
+    ? `committee signature: verified by openssl (group key ${answer.groupKey.slice(0, 16)}…, signers ${(answer.signers ?? []).join(',')}, coordinated by ${name})`
+    : `committee signature: NOT verified by openssl: ${verdict.output}`;
 }
 
 /** Copies what the watcher read from MQTT into the rows. */
@@ -240,8 +323,8 @@ class LiveTable {
   private last = '';
   constructor(readonly out: NodeJS.WriteStream) {}
 
-  draw(slots: readonly Slot[], fresh: boolean): void {
-    const text = renderTable(slots.map((s) => s.row as AgentRow));
+  draw(slots: readonly Slot[], fresh: boolean, notes: readonly string[] = []): void {
+    const text = [renderTable(slots.map((s) => s.row as AgentRow)), ...notes].join('\n');
     if (!fresh && !this.out.isTTY && text === this.last) return;
     if (this.out.isTTY && this.lines > 0 && !fresh) this.out.write(`\x1b[${this.lines}A\x1b[J`);
     this.out.write(`${text}\n`);

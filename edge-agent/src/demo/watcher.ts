@@ -14,6 +14,8 @@ export interface SeenAgent {
   cpuLoadPercent?: number;
   peersAlive?: number;
   lastCommand?: string;
+  /** The last committee-sign result, kept apart so the COMMAND column keeps the ping's. */
+  committeeSign?: { ok: boolean; reason?: string; signature?: string; groupKey?: string; signers?: number[] };
 }
 
 export class FleetWatcher {
@@ -59,7 +61,23 @@ export class FleetWatcher {
       if (typeof agent?.liveness?.peersOnline === 'number') seen.peersAlive = agent.liveness.peersOnline;
     } else if (where.kind === 'cmd/result') {
       const name = typeof body.name === 'string' ? body.name : 'command';
+      if (name === 'committee-sign') {
+        seen.committeeSign = committeeSignResult(body);
+        return;
+      }
       seen.lastCommand = body.ok === true ? `${name} ok` : `${name} ${String(body.reason ?? 'failed')}`;
     }
   }
+}
+
+function committeeSignResult(body: Record<string, unknown>): NonNullable<SeenAgent['committeeSign']> {
+  if (body.ok !== true) return { ok: false, reason: `${String(body.reason ?? 'failed')}${typeof body.message === 'string' ? `: ${body.message}` : ''}` };
+  const r = (body.result ?? {}) as Record<string, unknown>;
+  const hex = (v: unknown): string | undefined => (typeof v === 'string' && /^[0-9a-f]+$/.test(v) ? v : undefined);
+  return {
+    ok: true,
+    signature: hex(r.signature),
+    groupKey: hex(r.groupKey),
+    signers: Array.isArray(r.signers) ? r.signers.filter((x): x is number => typeof x === 'number') : [],
+  };
 }

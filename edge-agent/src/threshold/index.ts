@@ -12,3 +12,4 @@ export { runDkg, thresholdDkg, thresholdDkgConfirm, withDkgMessages, type AuditS
 export { ConfirmRound, confirmationDigest, type ConfirmState } from './dkg-confirm.js';
 export { runRefresh, type RefreshRunOptions } from './refresh-service.js';
 export { loadCommitteeKey, saveCommitteeKey, type CommitteeKey } from './key-store.js';
+export { PROPOSAL_LIMITS, committeeOrder, judgeProposal, makeProposal, proposalReason, proposalSigningBytes, thresholdDkgCancel, thresholdDkgPropose, withDkgProposalMessages, type DkgProposal, type DkgProposalFields, type DkgProposalMessage, type ProposalExpectations, type ProposalVerdict } from './dkg-proposal.js';

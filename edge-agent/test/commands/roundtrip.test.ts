@@ -17,6 +17,7 @@ const ARGS: { [N in CommandName]: CommandArgs<N> } = {
   'enter-maintenance': { reason: 'replacing the SD card' },
   'leave-maintenance': {},
   restart: { delayMs: 5000 },
+  'committee-sign': { message: '6869' },
 };
 
 for (const algorithm of ALGORITHMS) {
