@@ -131,7 +131,7 @@ export function driveDealing(name: string, o: DealingShellOptions, make: (keys: 
     throw err;
   }
   const sid = toHex(o.sessionId);
-  const kind = `threshold.${name === 'runRefresh' ? 'refresh' : 'dkg'}`;
+  const kind = `threshold.${name === 'runRefresh' ? 'refresh' : name === 'runReshare' ? 'reshare' : 'dkg'}`;
   if (o.signal?.aborted) {
     secretKey.fill(0);
     return Promise.reject(new ThresholdError('ABORTED', `${name}: given up before it started`));

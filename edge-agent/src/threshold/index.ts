@@ -11,5 +11,6 @@ export { SignerService, coordinateSignature, type CoordinateOptions, type Roster
 export { runDkg, thresholdDkg, thresholdDkgConfirm, withDkgMessages, type AuditSink, type DealingRunOptions, type DkgOutcome, type DkgRunOptions } from './dkg-service.js';
 export { ConfirmRound, confirmationDigest, type ConfirmState } from './dkg-confirm.js';
 export { runRefresh, type RefreshRunOptions } from './refresh-service.js';
+export { runReshare, type ReshareRunOptions } from './reshare-service.js';
 export { loadCommitteeKey, saveCommitteeKey, type CommitteeKey } from './key-store.js';
 export { PROPOSAL_LIMITS, committeeOrder, judgeProposal, makeProposal, proposalReason, proposalSigningBytes, thresholdDkgCancel, thresholdDkgPropose, withDkgProposalMessages, type DkgProposal, type DkgProposalFields, type DkgProposalMessage, type ProposalExpectations, type ProposalVerdict } from './dkg-proposal.js';
