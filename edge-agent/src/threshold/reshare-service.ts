@@ -6,24 +6,15 @@
  * participant's index in the old and in the new sharing is given explicitly,
  * since a party may sit in both committees with different indices.
  */
-import type { FrostPublic, FrostSecret } from '@noble/curves/abstract/frost.js';
 import { driveDealing, type DealingRunOptions, type DkgOutcome } from './dkg-service.js';
-import type { Participant } from './dkg-types.js';
 import { ThresholdError } from './errors.js';
-import { ReshareMember } from './reshare.js';
+import { ReshareMember, type ReshareConfig } from './reshare.js';
 
-export interface ReshareRunOptions extends DealingRunOptions {
-  /** Our party number on the roster. */
-  readonly self: number;
-  /** The old committee's public package, and our old share if we deal. */
-  readonly oldPublic: FrostPublic;
-  readonly oldShare?: FrostSecret;
-  /** Old members that deal (party and old index), at least the old threshold of them. */
-  readonly dealers: readonly Participant[];
-  /** The new committee (party and new index) and its threshold. */
-  readonly receivers: readonly Participant[];
-  readonly threshold: number;
-}
+/**
+ * The resharing's own fields are ReshareConfig's: `self` (our party on the roster), the old package and our old
+ * share if we deal, the dealers (party, old index), the receivers (party, new index) and the new threshold.
+ */
+export interface ReshareRunOptions extends DealingRunOptions, Pick<ReshareConfig, 'self' | 'oldPublic' | 'oldShare' | 'dealers' | 'receivers' | 'threshold'> {}
 
 /**
  * Runs one resharing to its end: `done` carries our new share (undefined for a dealer leaving the committee) and

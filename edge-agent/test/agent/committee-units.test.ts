@@ -11,11 +11,12 @@ import { Writable } from 'node:stream';
 import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import { pino } from 'pino';
-import { Agent, type Notifier, type NotifyStats } from '../../src/agent/index.js';
+import { Agent } from '../../src/agent/index.js';
 import { CommitteeError, CommitteeService } from '../../src/agent/committee.js';
 import { DEFAULT_DKG_DELTA_MS, committeeKeyName, committeePlan } from '../../src/agent/committee-plan.js';
 import { TimerScope } from '../../src/agent/timer-scope.js';
 import { decodeEntry, type AuditEntry } from '../../src/audit/entry.js';
+import { RecordingNotifier } from '../helpers/notifier.js';
 import { ManualClock } from '../../src/clock/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import { createIdentity, generateKeyPair, peerIdOf, toHex } from '../../src/identity/index.js';
@@ -188,23 +189,6 @@ test('committee-sign is refused by a worker (NOT_A_COMMITTEE_MEMBER) and by a me
 
 // ---------------------------------------------------------------- the agent in DKG_PHASE
 
-class RecordingNotifier implements Notifier {
-  readonly events: string[] = [];
-  async ready(): Promise<void> {
-    this.events.push('READY=1');
-  }
-  async status(text: string): Promise<void> {
-    this.events.push(`STATUS=${text}`);
-  }
-  async stopping(): Promise<void> {
-    this.events.push('STOPPING=1');
-  }
-  startWatchdog(): void {}
-  stopWatchdog(): void {}
-  stats(): NotifyStats {
-    return { enabled: true, backend: 'recording', watchdogPeriodMs: null, sent: 0, failed: 0, watchdogSent: 0, watchdogSkippedBusy: 0 };
-  }
-}
 
 interface Prepared {
   readonly dataDir: string;
@@ -260,7 +244,7 @@ for (const [role, other] of [
     const p = await prepare(t);
     const { agent, notifier } = agentOf(p, { role: 'committee', committee: { threshold: 2, members: [p.peerId, other] } });
     await agent.start();
-    t.deepEqual(notifier.events, ['STATUS=DKG_PHASE', 'READY=1']);
+    t.deepEqual(notifier.messages, ['STATUS=DKG_PHASE', 'READY=1']);
     t.is(agent.status().orchestrator, 'DKG_PHASE');
     const report = await agent.stop();
     t.deepEqual(report.unclean, []);
@@ -308,8 +292,8 @@ test('two in-process members: the DKG runs, both leave DKG_PHASE with one key', 
   t.regex(String(keyOf(a)), /^[0-9a-f]{64}$/);
   t.is(keyOf(a), keyOf(b));
   // READY=1 came right after DKG_PHASE, before the key existed.
-  t.deepEqual(a.notifier.events.slice(0, 2), ['STATUS=DKG_PHASE', 'READY=1']);
-  t.deepEqual(a.notifier.events.slice(2), ['STATUS=READY', 'STATUS=OPERATIONAL']);
+  t.deepEqual(a.notifier.messages.slice(0, 2), ['STATUS=DKG_PHASE', 'READY=1']);
+  t.deepEqual(a.notifier.messages.slice(2), ['STATUS=READY', 'STATUS=OPERATIONAL']);
 });
 
 test('a member that refuses the proposal: the leader withdraws it, backs off, and proposes again until the DKG runs', async (t) => {

@@ -20,12 +20,11 @@ import {
   findOnPath,
   loadNativeNotify,
   type NotifierLog,
-  type Notifier,
   type NotifyBackend,
-  type NotifyStats,
   type SdNotifierOptions,
   type SpawnFn,
 } from '../../src/agent/index.js';
+import { RecordingNotifier } from '../helpers/notifier.js';
 import { ManualClock } from '../../src/clock/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import { createIdentity } from '../../src/identity/index.js';
@@ -358,27 +357,6 @@ test('findOnPath takes the first executable file and skips relative PATH entries
 // ---------------------------------------------------------------------------
 // The agent's use of its notifier.
 
-class RecordingNotifier implements Notifier {
-  readonly events: string[] = [];
-  async ready(): Promise<void> {
-    this.events.push('READY=1');
-  }
-  async status(text: string): Promise<void> {
-    this.events.push(`STATUS=${text}`);
-  }
-  async stopping(): Promise<void> {
-    this.events.push('STOPPING=1');
-  }
-  startWatchdog(): void {
-    this.events.push('watchdog on');
-  }
-  stopWatchdog(): void {
-    this.events.push('watchdog off');
-  }
-  stats(): NotifyStats {
-    return { enabled: true, backend: 'recording', watchdogPeriodMs: null, sent: this.events.length, failed: 0, watchdogSent: 0, watchdogSkippedBusy: 0 };
-  }
-}
 
 async function agentDir(t: ExecutionContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'edge-notify-agent-'));
