@@ -10,7 +10,7 @@
 import * as s from '../schema/index.js';
 import { systemClock, type Clock, type Timer } from '../clock/index.js';
 import { peerIdOf, sign, toHex, verify } from '../identity/index.js';
-import type { Incoming, Messenger } from '../transport/index.js';
+import { routeSession, type Incoming, type Messenger } from '../transport/index.js';
 import { defineMessage, MessageRegistry, WireError, type MessageType } from '../wire/index.js';
 import { DkgMember } from './dkg.js';
 import type { DealingSession } from './dkg-session.js';
@@ -131,6 +131,13 @@ export function driveDealing(name: string, o: DealingShellOptions, make: (keys: 
     throw err;
   }
   const sid = toHex(o.sessionId);
+  const route = <B extends { sessionId: Uint8Array }>(type: MessageType<string, B>, fn: (msg: Incoming<B>) => void): (() => void) => {
+    try {
+      return routeSession(o.messenger, type, o.sessionId, fn);
+    } catch (err) {
+      throw new ThresholdError('BAD_ARGUMENT', `${name}: session ${sid.slice(0, 16)} is already running`, undefined, { cause: err });
+    }
+  };
   const kind = `threshold.${name === 'runRefresh' ? 'refresh' : name === 'runReshare' ? 'reshare' : 'dkg'}`;
   if (o.signal?.aborted) {
     secretKey.fill(0);
@@ -212,11 +219,11 @@ export function driveDealing(name: string, o: DealingShellOptions, make: (keys: 
       if (at === undefined) return;
       timer = clock.setTimer(Math.max(0, at - clock.now()), () => run(core.tick(clock.now())));
     };
-    const unsubscribe = bySession(name, o.messenger, thresholdDkg, sid, (msg) => {
+    const unsubscribe = route(thresholdDkg, (msg) => {
       const m = memberOf.get(toHex(msg.peerId));
       if (m !== undefined && !finished && confirm === undefined) run(core.receive(m, msg.body.payload, clock.now()));
     });
-    const unsubscribeConfirm = bySession(name, o.messenger, thresholdDkgConfirm, sid, (msg) => {
+    const unsubscribeConfirm = route(thresholdDkgConfirm, (msg) => {
       const { digest, signature } = msg.body;
       const m = memberOf.get(toHex(msg.peerId));
       if (m === undefined || finished || !verify(o.roster.get(m)!, digest, signature)) return;
@@ -230,22 +237,4 @@ export function driveDealing(name: string, o: DealingShellOptions, make: (keys: 
     o.signal?.addEventListener('abort', onAbort, { once: true });
     run(core.tick(clock.now()));
   });
-}
-
-/** Per Messenger and message type, the runs in progress by session id: one handler dispatches to them. */
-const tables = new WeakMap<Messenger, Map<MessageType, Map<string, (msg: Incoming<{ sessionId: Uint8Array }>) => void>>>();
-
-function bySession<B extends { sessionId: Uint8Array }>(name: string, messenger: Messenger, type: MessageType<string, B>, sid: string, fn: (msg: Incoming<B>) => void): () => void {
-  let byType = tables.get(messenger);
-  if (byType === undefined) tables.set(messenger, (byType = new Map()));
-  let runs = byType.get(type);
-  if (runs === undefined) {
-    const table = new Map<string, (msg: Incoming<{ sessionId: Uint8Array }>) => void>();
-    byType.set(type, table);
-    messenger.handle(type, (msg) => table.get(toHex(msg.body.sessionId))?.(msg));
-    runs = table;
-  }
-  if (runs.has(sid)) throw new ThresholdError('BAD_ARGUMENT', `${name}: session ${sid.slice(0, 16)} is already running`);
-  runs.set(sid, fn as (msg: Incoming<{ sessionId: Uint8Array }>) => void);
-  return () => void runs.delete(sid);
 }

@@ -36,3 +36,4 @@ export { defineRequest } from './request.js';
 export type { ReplyBody, RequestType } from './request.js';
 export { Messenger } from './messenger.js';
 export type { Incoming, MessengerOptions } from './messenger.js';
+export { routeSession } from './session-routes.js';
