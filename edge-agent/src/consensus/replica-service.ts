@@ -1,0 +1,216 @@
+/**
+ * A PBFT replica over the secure channels: the thin shell around Replica.
+ * Frames travel as 'consensus/pbft' messages routed by the group's id; the
+ * channel names the sender. What the core asks to persist is appended to the
+ * replica's log (fdatasync, group commit) before any later action of the same
+ * list is carried out, so a replica killed at any moment and rebuilt from its
+ * log never contradicts what it sent. One timer follows the core's deadline.
+ */
+import { systemClock, type Clock, type Timer } from '../clock/index.js';
+import { peerIdOf, sign, toHex, verify } from '../identity/index.js';
+import { AppendLog } from '../store/index.js';
+import { routeSession, type Messenger } from '../transport/index.js';
+import type { ReplicaConfig } from './config.js';
+import { ConsensusError } from './errors.js';
+import { decodePersistRecord, encodePersistRecord } from './persist-codec.js';
+import { Replica } from './replica.js';
+import { consensusFrame } from './service-messages.js';
+import type { StateMachine } from './state-machine.js';
+import type { PersistRecord, ReplicaAction, ReplicaEvent } from './types.js';
+
+/** Number → identity public key (33-byte secp256k1): replicas are 0..n−1, clients any u32. */
+export type KeyRoster = ReadonlyMap<number, Uint8Array>;
+
+export type ReplicaTuning = Partial<Pick<ReplicaConfig, 'checkpointInterval' | 'logWindow' | 'maxBatch' | 'batchDelay' | 'requestTimeout' | 'maxBackoff' | 'statusInterval'>>;
+
+export interface ReplicaServiceOptions {
+  readonly messenger: Messenger;
+  /** The group's id (16 to 64 bytes), the same at every replica and client of the group. */
+  readonly groupId: Uint8Array;
+  readonly replicas: KeyRoster;
+  /** Only these clients' requests are taken (each signed with its key). */
+  readonly clients: KeyRoster;
+  readonly self: number;
+  /** Our identity secret key: signs our messages. Copied; the copy is wiped at stop. */
+  readonly secretKey: Uint8Array;
+  readonly stateMachine: StateMachine;
+  /** The replica's log file (created 0600 if absent). */
+  readonly logPath: string;
+  readonly clock?: Clock;
+  readonly tuning?: ReplicaTuning;
+  readonly onEvent?: (event: ReplicaEvent) => void;
+  /** The log refused a write: the replica stops acting (it may not send what it could not persist). */
+  readonly onFailure?: (err: Error) => void;
+}
+
+export interface ReplicaServiceStats {
+  readonly view: number;
+  readonly recovered: number;
+  readonly persisted: number;
+}
+
+function peerIndex(roster: KeyRoster, name: string): Map<string, number> {
+  if (!(roster instanceof Map)) throw new ConsensusError('BAD_ARGUMENT', `${name} must be a Map of number -> public key`);
+  const out = new Map<string, number>();
+  for (const [m, key] of roster) {
+    if (!Number.isSafeInteger(m) || m < 0) throw new ConsensusError('BAD_ARGUMENT', `${name}: ${String(m)} is not a number`);
+    out.set(toHex(peerIdOf(key)), m);
+  }
+  return out;
+}
+
+export class ReplicaService {
+  readonly #o: ReplicaServiceOptions;
+  readonly #core: Replica;
+  readonly #log: AppendLog;
+  readonly #secretKey: Uint8Array;
+  readonly #clock: Clock;
+  readonly #replicaOf: Map<string, number>;
+  readonly #clientOf: Map<string, number>;
+  readonly #peerOfReplica = new Map<number, Uint8Array>();
+  readonly #peerOfClient = new Map<number, Uint8Array>();
+  readonly #recovered: number;
+  #unroute: () => void = () => {};
+  #timer: Timer | undefined;
+  #chain: Promise<void> = Promise.resolve();
+  #persisted = 0;
+  #stopped = false;
+  #failed: Error | undefined;
+
+  private constructor(o: ReplicaServiceOptions, log: AppendLog, records: readonly PersistRecord[], secretKey: Uint8Array) {
+    this.#o = o;
+    this.#log = log;
+    this.#secretKey = secretKey;
+    this.#clock = o.clock ?? systemClock;
+    this.#replicaOf = peerIndex(o.replicas, 'replicas');
+    this.#clientOf = peerIndex(o.clients, 'clients');
+    for (const [m, key] of o.replicas) this.#peerOfReplica.set(m, peerIdOf(key));
+    for (const [m, key] of o.clients) this.#peerOfClient.set(m, peerIdOf(key));
+    this.#recovered = records.length;
+    const keyOf = (roster: KeyRoster) => (who: number, bytes: Uint8Array, sig: Uint8Array): boolean => {
+      const key = roster.get(who);
+      return key !== undefined && verify(key, bytes, sig);
+    };
+    this.#core = new Replica({
+      ...o.tuning,
+      id: o.self,
+      n: o.replicas.size,
+      signer: { sign: (bytes) => sign(this.#secretKey, bytes) },
+      verifier: { verify: keyOf(o.replicas) },
+      clientVerifier: { verify: keyOf(o.clients) },
+      stateMachine: o.stateMachine,
+      now: this.#clock.now(),
+      ...(records.length > 0 ? { recovered: records } : {}),
+    });
+  }
+
+  /** Opens (or creates) the log, rebuilds the replica from what it persisted, and starts serving. */
+  static async start(o: ReplicaServiceOptions): Promise<ReplicaService> {
+    if (typeof o !== 'object' || o === null) throw new ConsensusError('BAD_ARGUMENT', 'ReplicaService: options must be an object');
+    if (typeof o.messenger?.handle !== 'function') throw new ConsensusError('BAD_ARGUMENT', 'ReplicaService: a Messenger is required');
+    if (!(o.groupId instanceof Uint8Array) || o.groupId.length < 16 || o.groupId.length > 64) throw new ConsensusError('BAD_ARGUMENT', 'ReplicaService: groupId must be 16 to 64 bytes');
+    if (!(o.secretKey instanceof Uint8Array)) throw new ConsensusError('BAD_ARGUMENT', 'ReplicaService: secretKey must be a Uint8Array');
+    if (!(o.replicas instanceof Map) || !o.replicas.has(o.self)) throw new ConsensusError('BAD_ARGUMENT', 'ReplicaService: the replicas must be a Map that includes self');
+    for (let m = 0; m < o.replicas.size; m++) if (!o.replicas.has(m)) throw new ConsensusError('BAD_ARGUMENT', `ReplicaService: replicas must be numbered 0..${o.replicas.size - 1}`);
+    const { log } = await AppendLog.open(o.logPath);
+    const records: PersistRecord[] = [];
+    const secretKey = Uint8Array.from(o.secretKey);
+    try {
+      for await (const bytes of log.records()) records.push(decodePersistRecord(bytes));
+      const service = new ReplicaService(o, log, records, secretKey);
+      service.#unroute = routeSession(o.messenger, consensusFrame, o.groupId, (msg) => service.#incoming(toHex(msg.peerId), msg.body.frame));
+      service.#run(service.#core.tick(service.#clock.now()));
+      return service;
+    } catch (err) {
+      secretKey.fill(0);
+      await log.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  get stats(): ReplicaServiceStats {
+    return { view: this.#core.currentView, recovered: this.#recovered, persisted: this.#persisted };
+  }
+
+  /** The core, for its figures (stats, view, primary); never drive it from outside. */
+  get replica(): Replica {
+    return this.#core;
+  }
+
+  #incoming(peer: string, frame: Uint8Array): void {
+    if (this.#stopped || this.#failed) return;
+    const replica = this.#replicaOf.get(peer);
+    // A client's frame is a request, judged by its signature; -1 marks "not a replica" to the core.
+    const from = replica ?? (this.#clientOf.has(peer) ? -1 : undefined);
+    if (from === undefined) return;
+    this.#run(this.#core.receive(from, frame, this.#clock.now()));
+  }
+
+  /** Carries out a list in order, behind every earlier list: a persist completes before what follows it. */
+  #run(actions: readonly ReplicaAction[]): void {
+    if (actions.length > 0) {
+      this.#chain = this.#chain.then(() => this.#carryOut(actions));
+    }
+    this.#arm();
+  }
+
+  async #carryOut(actions: readonly ReplicaAction[]): Promise<void> {
+    for (const a of actions) {
+      if (this.#failed) return;
+      switch (a.kind) {
+        case 'persist':
+          try {
+            await this.#log.append(encodePersistRecord(a.record));
+            this.#persisted++;
+          } catch (err) {
+            this.#fail(err as Error);
+            return;
+          }
+          break;
+        case 'send':
+          this.#send(this.#peerOfReplica.get(a.to), a.bytes);
+          break;
+        case 'broadcast':
+          for (const [m, peer] of this.#peerOfReplica) if (m !== this.#o.self) this.#send(peer, a.bytes);
+          break;
+        case 'reply':
+          this.#send(this.#peerOfClient.get(a.client), a.bytes);
+          break;
+        case 'event':
+          this.#o.onEvent?.(a.event);
+          break;
+      }
+    }
+  }
+
+  #send(peer: Uint8Array | undefined, frame: Uint8Array): void {
+    if (peer === undefined || this.#stopped) return;
+    // An unreachable peer is, to the protocol, a lost message: retransmission and status repair it.
+    this.#o.messenger.send(peer, consensusFrame, { sessionId: this.#o.groupId, frame }).catch(() => {});
+  }
+
+  #arm(): void {
+    this.#timer?.cancel();
+    if (this.#stopped || this.#failed) return;
+    const at = this.#core.nextDeadline();
+    this.#timer = this.#clock.setTimer(Math.max(0, at - this.#clock.now()), () => this.#run(this.#core.tick(this.#clock.now())));
+  }
+
+  #fail(err: Error): void {
+    if (this.#failed) return;
+    this.#failed = err;
+    this.#timer?.cancel();
+    this.#o.onFailure?.(err);
+  }
+
+  /** Stops serving: no timer, no route, the pending writes finished, the log closed, the key copy wiped. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#timer?.cancel();
+    this.#unroute();
+    await this.#chain.catch(() => {});
+    await this.#log.close().catch(() => {});
+    this.#secretKey.fill(0);
+  }
+}
