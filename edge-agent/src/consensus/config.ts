@@ -1,6 +1,6 @@
 import { fail } from './errors.js';
 import type { StateMachine } from './state-machine.js';
-import type { ClientVerifier, ConsensusSigner, ConsensusVerifier } from './types.js';
+import type { ClientVerifier, ConsensusSigner, ConsensusVerifier, PersistRecord } from './types.js';
 import { VerifyCache } from './verify-cache.js';
 
 export interface ReplicaConfig {
@@ -32,6 +32,14 @@ export interface ReplicaConfig {
   readonly cache?: VerifyCache;
   /** Time of creation (ms, virtual or real). */
   readonly now: number;
+  /**
+   * Rebuild after a crash: every record this replica persisted, in the order it persisted
+   * them (a torn last record already dropped by the log), or `compactRecords()` output plus
+   * what followed it. `stateMachine` must then be in its initial state: it is restored from
+   * the latest stable record. Throws ConsensusError('MALFORMED') for records that do not
+   * check (not ours, a proof that does not match its bundle).
+   */
+  readonly recovered?: readonly PersistRecord[];
 }
 
 export interface ResolvedConfig {
@@ -51,6 +59,7 @@ export interface ResolvedConfig {
   readonly maxMessageBytes: number;
   readonly cache: VerifyCache;
   readonly now: number;
+  readonly recovered: readonly PersistRecord[] | undefined;
 }
 
 function int(name: string, value: unknown, min: number, max: number): number {
@@ -76,6 +85,7 @@ export function resolveConfig(c: ReplicaConfig): ResolvedConfig {
   if (L % K !== 0) fail(`logWindow ${L} must be a multiple of checkpointInterval ${K}`);
   if (c.cache !== undefined && !(c.cache instanceof VerifyCache)) fail('cache must be a VerifyCache');
   if (typeof c.now !== 'number' || !Number.isFinite(c.now)) fail('now must be a finite number');
+  if (c.recovered !== undefined && !Array.isArray(c.recovered)) fail('recovered must be an array of persist records');
   return {
     id,
     n,
@@ -93,5 +103,6 @@ export function resolveConfig(c: ReplicaConfig): ResolvedConfig {
     maxMessageBytes: int('maxMessageBytes', c.maxMessageBytes ?? 1 << 20, 4096, 1 << 30),
     cache: c.cache ?? new VerifyCache(),
     now: c.now,
+    recovered: c.recovered,
   };
 }

@@ -47,6 +47,6 @@ export { consensusFrame, withConsensusMessages, MAX_FRAME_BYTES } from './servic
 export { encodePersistRecord, decodePersistRecord } from './persist-codec.js';
 export { ReplicaService, type ReplicaServiceOptions, type ReplicaServiceStats, type ReplicaTuning, type KeyRoster } from './replica-service.js';
 export { ClientService, type ClientServiceOptions, type Committed } from './client-service.js';
-export { runSim, randomScenario, type SimOptions, type SimResult } from './sim.js';
+export { runSim, randomScenario, type SimOptions, type SimResult, type SimRestart } from './sim.js';
 export { BEHAVIOUR_KINDS, type Behaviour } from './sim-adversary.js';
 export { simRandom, hmacSignatures, type SimRandom, type SimSignatures } from './sim-random.js';

@@ -17,6 +17,8 @@ export function encodePersistRecord(r: PersistRecord): Uint8Array {
       return encodeCanonical({ t: 'view', v: r.view, a: r.active });
     case 'stable':
       return encodeCanonical({ t: 'stable', s: r.seq, b: r.bundle, p: [...r.proof] });
+    case 'prepared':
+      return encodeCanonical({ t: 'prepared', pp: r.pp, ps: [...r.ps] });
   }
 }
 
@@ -47,6 +49,11 @@ export function decodePersistRecord(bytes: Uint8Array): PersistRecord {
       const p = o['p'];
       if (keys !== 'b,p,s,t' || !isSeq(o['s']) || !isBytes(o['b']) || !Array.isArray(p) || !p.every(isBytes)) return bad('a stable record holds t, s (seq), b (bundle) and p (proof)');
       return { type: 'stable', seq: o['s'], bundle: o['b'], proof: p as Uint8Array[] };
+    }
+    case 'prepared': {
+      const ps = o['ps'];
+      if (keys !== 'pp,ps,t' || !isBytes(o['pp']) || !Array.isArray(ps) || !ps.every(isBytes)) return bad('a prepared record holds t, pp (pre-prepare) and ps (prepares)');
+      return { type: 'prepared', pp: o['pp'], ps: ps as Uint8Array[] };
     }
     default:
       return bad(`unknown type ${JSON.stringify(String(o['t'])).slice(0, 40)}`);

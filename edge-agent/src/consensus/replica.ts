@@ -1,7 +1,9 @@
-import { decodeCanonical, encodeCanonical } from '../wire/index.js';
+import { encodeCanonical } from '../wire/index.js';
+import { encodeBundle, parseBundle } from './bundle.js';
 import { Certs, planNewView, primaryOf, type NewViewPlan, type PreparedCert, type ViewChangeInfo } from './certs.js';
 import { resolveConfig, type ReplicaConfig, type ResolvedConfig } from './config.js';
 import { fail } from './errors.js';
+import { readRecords, type Recovered } from './recovery.js';
 import {
   batchDigest,
   bytesEqual,
@@ -21,7 +23,7 @@ import {
   type StateBody,
   type StatusBody,
 } from './messages.js';
-import { DROP_REASONS, type DropReason, type ExecutedRequest, type ReplicaAction } from './types.js';
+import { DROP_REASONS, type DropReason, type ExecutedRequest, type PersistRecord, type ReplicaAction } from './types.js';
 
 /**
  * One PBFT replica (Castro–Liskov), as a core without I/O: receive(), tick() and
@@ -35,6 +37,14 @@ import { DROP_REASONS, type DropReason, type ExecutedRequest, type ReplicaAction
  * replicas answer with what the sender lacks (their own messages for the slots it has not
  * executed, the new-view it missed, the stable checkpoint's state), and state transfer by a
  * self-certifying STATE message (bundle + q checkpoint signatures on its digest).
+ *
+ * Crash recovery: built with `recovered` (its persist records), a replica restores the latest
+ * stable checkpoint, its view, and its own pre-prepares, prepares, commits, prepared
+ * certificates, view-change and new-view above that checkpoint, so it never signs a
+ * conflicting message; then it re-executes from the checkpoint as it re-learns the committed
+ * batches (status answers, or state transfer when the others moved past). Its first tick
+ * broadcasts status (and its view-change when it waits for a new-view). `compactRecords()`
+ * gives the minimal set of records equivalent to everything persisted so far.
  */
 
 const ERROR_RESULT = encodeCanonical({ ok: false, error: 'exception' });
@@ -135,6 +145,8 @@ export class Replica {
   private fetchTarget: { seq: number; at: number } | undefined;
   private viewChanges = 0;
   private stateTransfers = 0;
+  /** Set by recovery: the first tick re-announces this replica. */
+  private resumed = false;
 
   constructor(config: ReplicaConfig) {
     this.c = resolveConfig(config);
@@ -144,6 +156,77 @@ export class Replica {
     this.stableBundle = this.bundle();
     this.stableDigest = sha256(this.stableBundle);
     this.nextStatus = this.c.now + this.c.statusInterval;
+    if (this.c.recovered !== undefined) this.recover(readRecords(this.c.recovered, this.id, this.certs, this.c.maxMessageBytes));
+  }
+
+  private recover(r: Recovered): void {
+    if (r.stable !== undefined) {
+      this.c.stateMachine.restore(r.stable.state);
+      for (const [client, t, result] of r.stable.replies) this.replies.set(client, { t, result, frame: undefined });
+      this.low = this.lastExec = r.stable.seq;
+      this.stableBundle = r.stable.bundle;
+      this.stableDigest = r.stable.digest;
+      this.stableProof = r.stable.proof;
+      this.ownCheckpoints.set(r.stable.seq, { digest: r.stable.digest, bundle: r.stable.bundle });
+    }
+    this.view = r.view;
+    this.active = r.active;
+    if (r.viewChange !== undefined) {
+      this.ownViewChange = r.viewChange.frame;
+      this.latestViewChange.set(this.id, r.viewChange);
+    }
+    this.newViewFrame = r.newView;
+    this.nextSeq = Math.max(r.nextSeq, this.low + 1);
+    for (const [seq, x] of r.slots) {
+      const slot = this.slot(seq);
+      if (x.cert !== undefined) {
+        const c = x.cert;
+        slot.cert = c;
+        slot.pp = { view: c.view, digest: c.digest, dhex: hex(c.digest), batch: c.batch, frame: c.pp };
+        for (const bytes of c.ps) {
+          const p = decodeFrame(bytes, this.certs.limits);
+          if (typeof p !== 'string' && p.body.k === 'prepare') slot.prepares.set(p.body.r, { view: c.view, dhex: slot.pp.dhex, frame: bytes });
+        }
+      }
+      if (x.pp !== undefined && (slot.pp === undefined || slot.pp.view < x.pp.body.v)) {
+        const b = x.pp.body;
+        slot.pp = { view: b.v, digest: b.d, dhex: hex(b.d), batch: b.batch, frame: x.pp.bytes };
+      }
+      if (x.prepare !== undefined) {
+        slot.prepareSent = { view: x.prepare.body.v, dhex: hex(x.prepare.body.d), frame: x.prepare.bytes };
+        slot.prepares.set(this.id, slot.prepareSent);
+      }
+      if (x.commit !== undefined) {
+        slot.commitSent = { view: x.commit.body.v, dhex: hex(x.commit.body.d), frame: x.commit.bytes };
+        slot.commits.set(this.id, slot.commitSent);
+      }
+    }
+    this.resumed = true;
+    this.nextStatus = this.c.now;
+  }
+
+  /**
+   * The minimal records equivalent to everything persisted so far: recovering from them
+   * gives the same replica as recovering from the whole log. The shell may replace its log
+   * with them (atomically) between two action lists, e.g. after one that held a `stable`
+   * record, and keeps appending after them. Own checkpoint messages are left out: a restarted
+   * replica re-derives them by re-executing.
+   */
+  compactRecords(): PersistRecord[] {
+    const out: PersistRecord[] = [];
+    if (this.low > 0) out.push({ type: 'stable', seq: this.low, bundle: this.stableBundle, proof: this.stableProof });
+    out.push({ type: 'view', view: this.view, active: this.active });
+    if (!this.active && this.ownViewChange !== undefined) out.push({ type: 'message', bytes: this.ownViewChange });
+    if (this.active && this.isPrimary && this.newViewFrame !== undefined) out.push({ type: 'message', bytes: this.newViewFrame });
+    for (const seq of [...this.log.keys()].sort((a, b) => a - b)) {
+      const slot = this.log.get(seq)!;
+      if (seq <= this.low) continue;
+      if (slot.cert !== undefined) out.push({ type: 'prepared', pp: slot.cert.pp, ps: slot.cert.ps });
+      if (slot.pp !== undefined && slot.pp.view === this.view && this.isPrimary) out.push({ type: 'message', bytes: slot.pp.frame });
+      if (slot.prepareSent !== undefined) out.push({ type: 'message', bytes: slot.prepareSent.frame });
+      if (slot.commitSent !== undefined) out.push({ type: 'message', bytes: slot.commitSent.frame });
+    }
+    return out;
   }
 
   get quorum(): { n: number; f: number; q: number } {
@@ -184,6 +267,13 @@ export class Replica {
   tick(now: number): ReplicaAction[] {
     checkTime(now);
     const out: ReplicaAction[] = [];
+    if (this.resumed) {
+      // Back from a crash while waiting for a new-view: our view-change again (signed now if
+      // the crash tore it away before it was sent).
+      this.resumed = false;
+      if (!this.active && this.ownViewChange === undefined) this.sendViewChange(now, out);
+      else if (!this.active && this.ownViewChange !== undefined) out.push({ kind: 'broadcast', bytes: this.ownViewChange });
+    }
     if (this.active && this.timerStart !== undefined && now >= this.timerStart + this.timeout()) this.startViewChange(this.view + 1, now, out);
     if (!this.active && this.vcDeadline !== undefined && now >= this.vcDeadline) this.startViewChange(this.view + 1, now, out);
     if (this.active && this.isPrimary && this.queue.length > 0 && now >= this.queueSince + this.c.batchDelay) this.propose(now, out, true);
@@ -320,6 +410,9 @@ export class Replica {
     if (seq <= this.low || seq > this.low + this.c.L) return 'out-of-window';
     const slot = this.slot(seq);
     if (slot.pp !== undefined && slot.pp.view === v) return bytesEqual(slot.pp.digest, d) ? 'duplicate' : 'conflict';
+    // What we signed for this (view, seq) before a restart binds us though the pre-prepare is gone.
+    const dh = hex(d);
+    for (const sent of [slot.prepareSent, slot.commitSent]) if (sent !== undefined && sent.view === v && sent.dhex !== dh) return 'conflict';
     if (!bytesEqual(batchDigest(batch), d) || !this.certs.batchValid(batch)) return 'invalid';
     this.install(slot, seq, { view: v, digest: d, dhex: hex(d), batch, frame: f.bytes }, now, out);
     return undefined;
@@ -366,6 +459,7 @@ export class Replica {
     if (ps.length < q - 1) return;
     if (slot.cert === undefined || slot.cert.view < pp.view) {
       slot.cert = { view: pp.view, seq, digest: pp.digest, batch: pp.batch, pp: pp.frame, ps: ps.slice(0, q - 1) };
+      out.push({ kind: 'persist', record: { type: 'prepared', pp: slot.cert.pp, ps: slot.cert.ps } });
     }
     if (this.active && pp.view === this.view && slot.commitSent?.view !== pp.view) {
       const bytes = this.signedPersisted({ k: 'commit', v: pp.view, n: seq, d: pp.digest, r: this.id }, out);
@@ -431,7 +525,7 @@ export class Replica {
   /** The checkpointed state: the machine's snapshot and the last reply to every client. */
   private bundle(): Uint8Array {
     const clients = [...this.replies.keys()].sort((a, b) => a - b);
-    return encodeCanonical({ s: this.c.stateMachine.snapshot(), r: clients.map((c) => [c, this.replies.get(c)!.t, this.replies.get(c)!.result]) });
+    return encodeBundle(this.c.stateMachine.snapshot(), clients.map((c) => [c, this.replies.get(c)!.t, this.replies.get(c)!.result] as const));
   }
 
   private checkpoint(seq: number, now: number, out: ReplicaAction[]): void {
@@ -504,23 +598,15 @@ export class Replica {
     if (seq <= this.lastExec || seq <= this.low) return 'stale';
     const d = this.certs.checkpointProof(seq, c);
     if (d === undefined || !bytesEqual(sha256(snap), d)) return 'invalid';
-    let decoded: unknown;
+    const b = parseBundle(snap, this.c.maxMessageBytes);
+    if (b === undefined) return 'invalid';
     try {
-      decoded = decodeCanonical(snap, { maxBytes: this.c.maxMessageBytes, maxDepth: 3, maxItems: 1 << 20, maxStringBytes: this.c.maxMessageBytes });
-    } catch {
-      return 'invalid';
-    }
-    const b = decoded as { s?: unknown; r?: unknown };
-    if (!(b.s instanceof Uint8Array) || !Array.isArray(b.r)) return 'invalid';
-    const rows = b.r as unknown[];
-    if (!rows.every((x) => Array.isArray(x) && x.length === 3 && Number.isSafeInteger(x[0]) && Number.isSafeInteger(x[1]) && x[2] instanceof Uint8Array)) return 'invalid';
-    try {
-      this.c.stateMachine.restore(b.s);
+      this.c.stateMachine.restore(b.state);
     } catch {
       return 'invalid';
     }
     this.replies.clear();
-    for (const [client, t, result] of rows as [number, number, Uint8Array][]) this.replies.set(client, { t, result, frame: undefined });
+    for (const [client, t, result] of b.replies) this.replies.set(client, { t, result, frame: undefined });
     for (const [client, p] of this.pending) if ((this.replies.get(client)?.t ?? -1) >= p.t) this.pending.delete(client);
     this.restartTimer(now);
     this.proposed.clear();
@@ -593,11 +679,17 @@ export class Replica {
     this.timerStart = undefined;
     this.queue = [];
     this.proposed.clear();
+    out.push({ kind: 'persist', record: { type: 'view', view, active: false } });
+    this.sendViewChange(now, out);
+  }
+
+  /** Signs (after persisting) and broadcasts our view-change for the view we wait in. */
+  private sendViewChange(now: number, out: ReplicaAction[]): void {
+    const view = this.view;
     const p: { pp: Uint8Array; ps: Uint8Array[] }[] = [];
     for (const [seq, slot] of [...this.log].sort((a, b) => a[0] - b[0])) {
       if (seq > this.low && slot.cert !== undefined) p.push({ pp: slot.cert.pp, ps: [...slot.cert.ps] });
     }
-    out.push({ kind: 'persist', record: { type: 'view', view, active: false } });
     const bytes = this.signedPersisted({ k: 'viewchange', v: view, n: this.low, c: this.low > 0 ? [...this.stableProof] : [], p, r: this.id }, out);
     this.ownViewChange = bytes;
     out.push({ kind: 'broadcast', bytes });

@@ -6,7 +6,7 @@ import { Replica } from './replica.js';
 import { Adversary, BEHAVIOUR_KINDS, type Behaviour } from './sim-adversary.js';
 import { hmacSignatures, simRandom, type SimRandom } from './sim-random.js';
 import { encodeKvOp, KvStateMachine } from './state-machine.js';
-import type { ReplicaAction } from './types.js';
+import type { PersistRecord, ReplicaAction } from './types.js';
 import { VerifyCache } from './verify-cache.js';
 
 /**
@@ -18,7 +18,21 @@ import { VerifyCache } from './verify-cache.js';
  * number; a client only accepts what f+1 replicas replied and what honest replicas computed;
  * honest replicas at the same point hold the same state) and liveness at the end (every
  * request completed). Same options, same run.
+ *
+ * Honest replicas may crash and restart: the simulator keeps each one's persist records in
+ * order, as its log would. A crash strikes in the middle of an action list, at a persist
+ * record (torn: lost, or written but nothing after it carried out) or after the last action;
+ * the replica then loses everything else, receives nothing while down, and comes back built
+ * from its records. With `compact`, a replica's log is rewritten as compactRecords() after
+ * every list that made a checkpoint stable, so recovery from compacted logs is exercised.
  */
+
+/** An honest replica crashes at the first thing it does from `at` on, and restarts `downFor` ms later. */
+export interface SimRestart {
+  readonly replica: number;
+  readonly at: number;
+  readonly downFor: number;
+}
 
 export interface SimOptions {
   readonly seed: number;
@@ -53,6 +67,10 @@ export interface SimOptions {
   readonly signedRequests?: boolean;
   /** Let each honest replica's store be inspected after the run. */
   readonly keepReplicas?: boolean;
+  /** Crash-restarts of honest replicas. */
+  readonly restarts?: readonly SimRestart[];
+  /** Rewrite each log as compactRecords() after a stable checkpoint (default false). */
+  readonly compact?: boolean;
 }
 
 export interface SimResult {
@@ -78,6 +96,11 @@ export interface SimResult {
   /** Honest replicas' drops by reason, summed. */
   readonly dropped: Readonly<Record<string, number>>;
   readonly forged: number;
+  /** Crash-restarts carried out (replicas rebuilt from their records), and crashes that tore a record. */
+  readonly restarts: number;
+  readonly tornWrites: number;
+  /** Each honest replica's persisted records at the end (with keepReplicas). */
+  readonly logs?: ReadonlyMap<number, readonly PersistRecord[]>;
   readonly replicas?: ReadonlyMap<number, Replica>;
   readonly machines?: ReadonlyMap<number, KvStateMachine>;
 }
@@ -87,7 +110,7 @@ const CLIENT_BASE = 1000;
 interface Event {
   readonly at: number;
   readonly order: number;
-  readonly kind: 'deliver' | 'tick';
+  readonly kind: 'deliver' | 'tick' | 'crash' | 'restart';
   readonly to: number;
   readonly from: number;
   readonly bytes: Uint8Array | undefined;
@@ -164,6 +187,11 @@ export function runSim(o: SimOptions): SimResult {
   const until = o.until ?? stabiliseAt + 120_000;
   const partitioned = new Set(o.partitioned ?? []);
   const signedRequests = o.signedRequests ?? true;
+  const plannedRestarts = o.restarts ?? [];
+  for (const x of plannedRestarts) {
+    if (!Number.isSafeInteger(x.replica) || x.replica < 0 || x.replica >= n || byz.has(x.replica)) fail(`restart of ${x.replica}: only honest replicas 0..n−1 restart`);
+    if (!Number.isFinite(x.at) || x.at < 0 || !Number.isFinite(x.downFor) || x.downFor < 0) fail('restart times must be finite and non-negative');
+  }
 
   const queue = new Queue();
   let order = 0;
@@ -178,6 +206,13 @@ export function runSim(o: SimOptions): SimResult {
   const replicas = new Map<number, Replica>();
   const machines = new Map<number, KvStateMachine>();
   const adversaries = new Map<number, Adversary>();
+  const logs = new Map<number, PersistRecord[]>();
+  /** Replicas whose crash is due: since when, and for how long they stay down. */
+  const crashing = new Map<number, { since: number; downFor: number }>();
+  const down = new Set<number>();
+  const retired: Replica[] = [];
+  let restarts = 0;
+  let tornWrites = 0;
   const executedAt = new Map<number, string>();
   const honestResults = new Map<string, string>();
 
@@ -207,8 +242,28 @@ export function runSim(o: SimOptions): SimResult {
   const replicaActions = (id: number, actions: readonly ReplicaAction[]): void => {
     const adv = adversaries.get(id);
     if (adv === undefined) {
-      for (const a of actions) {
-        if (a.kind === 'send') send(id, a.to, a.bytes);
+      const log = logs.get(id)!;
+      // A crash due now strikes at a persist record (torn, or written with nothing after it done) or after the list.
+      let cut = actions.length;
+      // It waits (a little) for a list that persists something, so torn writes happen.
+      const due = crashing.get(id);
+      const hasPersist = actions.some((a) => a.kind === 'persist');
+      const downFor = due !== undefined && (hasPersist || now >= due.since + 500) ? due.downFor : undefined;
+      if (downFor !== undefined) {
+        const at = actions.flatMap((a, i) => (a.kind === 'persist' ? [i] : []));
+        const k = rng.int(0, at.length);
+        if (k < at.length) {
+          cut = at[k]!;
+          if (rng.chance(0.5)) tornWrites++;
+          else log.push((actions[cut] as Extract<ReplicaAction, { kind: 'persist' }>).record);
+        }
+      }
+      let stable = false;
+      for (const a of actions.slice(0, cut)) {
+        if (a.kind === 'persist') {
+          log.push(a.record);
+          stable ||= a.record.type === 'stable';
+        } else if (a.kind === 'send') send(id, a.to, a.bytes);
         else if (a.kind === 'broadcast') for (let j = 0; j < n; j++) send(id, j, a.bytes);
         else if (a.kind === 'reply') send(id, a.client, a.bytes);
         else if (a.kind === 'event' && a.event.kind === 'executed') {
@@ -226,6 +281,12 @@ export function runSim(o: SimOptions): SimResult {
           }
         }
       }
+      if (downFor !== undefined) {
+        crashing.delete(id);
+        down.add(id);
+        retired.push(replicas.get(id)!);
+        queue.push({ at: now + downFor, order: order++, kind: 'restart', to: id, from: id, bytes: undefined });
+      } else if (stable && o.compact === true) logs.set(id, replicas.get(id)!.compactRecords());
       return;
     }
     for (const x of adv.transform(actions)) {
@@ -234,7 +295,7 @@ export function runSim(o: SimOptions): SimResult {
     }
   };
 
-  for (let id = 0; id < n; id++) {
+  const makeReplica = (id: number, recovered: readonly PersistRecord[] | undefined): void => {
     const sm = new KvStateMachine();
     const replica = new Replica({
       id,
@@ -251,19 +312,24 @@ export function runSim(o: SimOptions): SimResult {
       statusInterval: o.statusInterval ?? 100,
       maxBackoff: o.maxBackoff ?? 4,
       cache,
-      now: 0,
+      now,
+      ...(recovered !== undefined ? { recovered } : {}),
     });
     replicas.set(id, replica);
     machines.set(id, sm);
+  };
+  for (let id = 0; id < n; id++) {
+    makeReplica(id, undefined);
+    if (!byz.has(id)) logs.set(id, []);
     const behaviours = byz.get(id);
     if (behaviours !== undefined) adversaries.set(id, new Adversary(id, n, behaviours, sigs.signer(id), advRng));
     nodes.set(id, {
       scheduled: undefined,
-      nextDeadline: () => replica.nextDeadline(),
-      tick: (t) => replicaActions(id, replica.tick(t)),
+      nextDeadline: () => (down.has(id) ? undefined : replicas.get(id)!.nextDeadline()),
+      tick: (t) => replicaActions(id, replicas.get(id)!.tick(t)),
       receive: (from, bytes, t) => {
         adversaries.get(id)?.observe(bytes);
-        replicaActions(id, replica.receive(from, bytes, t));
+        replicaActions(id, replicas.get(id)!.receive(from, bytes, t));
       },
     });
   }
@@ -308,15 +374,38 @@ export function runSim(o: SimOptions): SimResult {
     });
   }
   for (let id = 0; id < n; id++) schedule(id, false);
+  for (const x of plannedRestarts) queue.push({ at: x.at, order: order++, kind: 'crash', to: x.replica, from: x.replica, bytes: undefined });
 
   const settle = o.settle ?? 0;
+  let restartsLeft = plannedRestarts.length;
   for (;;) {
-    if (completed === expected && (settle === 0 || now >= (lastCompletion ?? 0) + settle)) break;
+    // Runs go on until every planned crash-restart happened.
+    if (completed === expected && restartsLeft === 0 && (settle === 0 || now >= (lastCompletion ?? 0) + settle)) break;
     const e = queue.pop();
     if (e === undefined || e.at > until) break;
     now = e.at;
     const node = nodes.get(e.to);
     if (node === undefined) continue;
+    if (e.kind === 'crash') {
+      const plan = plannedRestarts.find((x) => x.replica === e.to && x.at === e.at);
+      if (!down.has(e.to) && !crashing.has(e.to) && plan !== undefined) crashing.set(e.to, { since: now, downFor: plan.downFor });
+      else restartsLeft--;
+      continue;
+    }
+    if (e.kind === 'restart') {
+      down.delete(e.to);
+      makeReplica(e.to, logs.get(e.to)!);
+      restarts++;
+      restartsLeft--;
+      node.scheduled = undefined;
+      schedule(e.to, false);
+      continue;
+    }
+    if (e.to >= 0 && e.to < n && down.has(e.to)) {
+      // A replica that is down receives nothing and has no timers.
+      if (e.kind === 'tick' && node.scheduled === e.at) node.scheduled = undefined;
+      continue;
+    }
     if (e.kind === 'tick') {
       if (e.to >= 0) {
         if (node.scheduled !== e.at) continue;
@@ -338,6 +427,12 @@ export function runSim(o: SimOptions): SimResult {
   let stateTransfers = 0;
   let maxExecuted = 0;
   const dropped: Record<string, number> = {};
+  for (const r of retired) {
+    if (replicas.get(r.id) === r) continue; // down at the end: counted below
+    viewChanges += r.stats.viewChanges;
+    stateTransfers += r.stats.stateTransfers;
+    for (const [k, v] of Object.entries(r.stats.dropped)) dropped[k] = (dropped[k] ?? 0) + v;
+  }
   for (const [id, r] of replicas) {
     if (adversaries.has(id)) continue;
     const s = r.stats;
@@ -370,7 +465,9 @@ export function runSim(o: SimOptions): SimResult {
     maxExecuted,
     dropped,
     forged,
-    ...(o.keepReplicas ? { replicas, machines } : {}),
+    restarts,
+    tornWrites,
+    ...(o.keepReplicas ? { replicas, machines, logs } : {}),
   };
 }
 
@@ -398,16 +495,36 @@ export function randomScenario(seed: number, minN = 4, maxN = 13): SimOptions {
   }
   const honest = ids.filter((x) => !byzantine.has(x));
   const partitioned = r.chance(0.3) ? [r.pick(honest)] : [];
+  const clients = r.int(1, 3);
+  const requestsPerClient = r.int(2, 6);
+  const loss = r.pick([0, 0.02, 0.05, 0.1]);
+  const duplicate = r.pick([0, 0.05, 0.1]);
+  const stabiliseAt = r.int(200, 2000);
+  const maxBatch = r.pick([1, 2, 4, 8]);
+  // A third of the runs crash-restart up to f+1 honest replicas, at most f down at once
+  // (a crash lands up to 500 ms after `at`, hence the margin).
+  const restarts: SimRestart[] = [];
+  if (r.chance(1 / 3)) {
+    const want = r.int(1, f + 1);
+    for (let tries = 0; tries < 10 * want && restarts.length < want; tries++) {
+      const x = { replica: r.pick(honest), at: r.int(20, stabiliseAt + 1500), downFor: r.int(0, 1500) };
+      const overlap = restarts.filter((y) => y.at < x.at + x.downFor + 600 && x.at < y.at + y.downFor + 600);
+      if (overlap.length >= f || overlap.some((y) => y.replica === x.replica)) continue;
+      restarts.push(x);
+    }
+  }
   return {
     seed,
     n,
     byzantine,
-    clients: r.int(1, 3),
-    requestsPerClient: r.int(2, 6),
-    loss: r.pick([0, 0.02, 0.05, 0.1]),
-    duplicate: r.pick([0, 0.05, 0.1]),
+    clients,
+    requestsPerClient,
+    loss,
+    duplicate,
     partitioned,
-    stabiliseAt: r.int(200, 2000),
-    maxBatch: r.pick([1, 2, 4, 8]),
+    stabiliseAt,
+    maxBatch,
+    restarts,
+    compact: restarts.length > 0 && r.chance(0.5),
   };
 }

@@ -48,16 +48,24 @@ export const DROP_REASONS: readonly DropReason[] = [
 
 /**
  * What must be durable before any later action of the same list is carried out: the shell
- * writes it through store/ (an append-only log for messages, atomic replace for checkpoints)
- * and only then sends. A replica restarted from these records never contradicts what it sent.
+ * appends it to its log (encodePersistRecord gives the bytes) and only then carries on. A
+ * replica rebuilt from these records (ReplicaConfig.recovered, in the order they were
+ * persisted) never contradicts what it sent. The log may be rewritten at any time between
+ * two action lists as `replica.compactRecords()` (an equivalent, minimal set).
  */
 export type PersistRecord =
   /** A message this replica signed (pre-prepare, prepare, commit, checkpoint, view-change, new-view). */
   | { readonly type: 'message'; readonly bytes: Uint8Array }
   /** The replica moved to `view` (normal operation when `active`, else waiting for its new-view). */
   | { readonly type: 'view'; readonly view: number; readonly active: boolean }
-  /** A stable checkpoint: the state bundle at `seq` and its 2f+1 signed checkpoint messages. */
-  | { readonly type: 'stable'; readonly seq: number; readonly bundle: Uint8Array; readonly proof: readonly Uint8Array[] };
+  /** A stable checkpoint: the state bundle at `seq` and its q signed checkpoint messages. */
+  | { readonly type: 'stable'; readonly seq: number; readonly bundle: Uint8Array; readonly proof: readonly Uint8Array[] }
+  /**
+   * A prepared certificate (the pre-prepare and q−1 prepares), persisted before the commit it
+   * allows: a view-change after a restart must still carry it, or a committed batch could be
+   * replaced in the new view.
+   */
+  | { readonly type: 'prepared'; readonly pp: Uint8Array; readonly ps: readonly Uint8Array[] };
 
 /** One executed request, as reported to the host (and checked by the simulator). */
 export interface ExecutedRequest {

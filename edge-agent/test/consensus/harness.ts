@@ -1,4 +1,4 @@
-import { hmacSignatures, KvStateMachine, Replica, type ReplicaAction, type ReplicaEvent, type ReplicaConfig } from '../../src/consensus/index.js';
+import { hmacSignatures, KvStateMachine, Replica, type PersistRecord, type ReplicaAction, type ReplicaEvent, type ReplicaConfig } from '../../src/consensus/index.js';
 
 /**
  * A synchronous group of replicas for tests that drive the cores by hand: messages go
@@ -11,7 +11,11 @@ export interface Group {
   readonly replies: { client: number; from: number; bytes: Uint8Array }[];
   readonly events: { replica: number; event: ReplicaEvent }[];
   readonly sigs: ReturnType<typeof hmacSignatures>;
+  /** Each replica's persist records, in order, as its log would hold them. */
+  readonly logs: PersistRecord[][];
   now: number;
+  /** Rebuilds replica `id` (a fresh state machine) from `records` (default: its log), as after a crash. */
+  restart(id: number, records?: readonly PersistRecord[]): Replica;
   /** Hands bytes to replica `to` (from `from`) and runs the queue dry. */
   deliver(from: number, to: number, bytes: Uint8Array): void;
   /** Hands bytes to replica `to` and queues what it sends, without running the queue. */
@@ -25,10 +29,10 @@ export interface Group {
 export function group(n: number, options: Partial<ReplicaConfig> = {}, seed = 7): Group {
   const sigs = hmacSignatures(seed, 'replica');
   const machines = Array.from({ length: n }, () => new KvStateMachine());
-  const replicas = machines.map(
-    (sm, id) =>
-      new Replica({ id, n, signer: sigs.signer(id), verifier: sigs.verifier, stateMachine: sm, batchDelay: 0, now: 0, ...options }),
-  );
+  const make = (id: number, sm: KvStateMachine, recovered?: readonly PersistRecord[]): Replica =>
+    new Replica({ id, n, signer: sigs.signer(id), verifier: sigs.verifier, stateMachine: sm, batchDelay: 0, now: 0, ...options, ...(recovered ? { recovered, now: g.now } : {}) });
+  const replicas = machines.map((sm, id) => make(id, sm));
+  const logs: PersistRecord[][] = replicas.map(() => []);
   const queue: { from: number; to: number; bytes: Uint8Array }[] = [];
   const replies: Group['replies'] = [];
   const events: Group['events'] = [];
@@ -39,6 +43,7 @@ export function group(n: number, options: Partial<ReplicaConfig> = {}, seed = 7)
         for (let j = 0; j < n; j++) if (j !== id) queue.push({ from: id, to: j, bytes: a.bytes });
       } else if (a.kind === 'reply') replies.push({ client: a.client, from: id, bytes: a.bytes });
       else if (a.kind === 'event') events.push({ replica: id, event: a.event });
+      else if (a.kind === 'persist') logs[id]!.push(a.record);
     }
   };
   const g: Group = {
@@ -47,7 +52,15 @@ export function group(n: number, options: Partial<ReplicaConfig> = {}, seed = 7)
     replies,
     events,
     sigs,
+    logs,
     now: 0,
+    restart(id, records) {
+      const sm = new KvStateMachine();
+      machines[id] = sm;
+      replicas[id] = make(id, sm, records ?? logs[id]!);
+      logs[id] = [...(records ?? logs[id]!)];
+      return replicas[id]!;
+    },
     deliver(from, to, bytes) {
       handle(to, replicas[to]!.receive(from, bytes, g.now));
       g.run();
