@@ -6,9 +6,11 @@
  * list is carried out, so a replica killed at any moment and rebuilt from its
  * log never contradicts what it sent. One timer follows the core's deadline.
  */
+import { rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { systemClock, type Clock, type Timer } from '../clock/index.js';
 import { peerIdOf, sign, toHex, verify } from '../identity/index.js';
-import { AppendLog } from '../store/index.js';
+import { AppendLog, fsyncDir } from '../store/index.js';
 import { routeSession, type Messenger } from '../transport/index.js';
 import type { ReplicaConfig } from './config.js';
 import { ConsensusError } from './errors.js';
@@ -39,15 +41,25 @@ export interface ReplicaServiceOptions {
   readonly clock?: Clock;
   readonly tuning?: ReplicaTuning;
   readonly onEvent?: (event: ReplicaEvent) => void;
+  /** Compact the log once it holds at least this many records (default 256) and four times what it needs. */
+  readonly compactAfterRecords?: number;
   /** The log refused a write: the replica stops acting (it may not send what it could not persist). */
   readonly onFailure?: (err: Error) => void;
 }
 
 export interface ReplicaServiceStats {
   readonly view: number;
+  /** Records read back from the log at start. */
   readonly recovered: number;
+  /** Records appended since start, and the log's length now (it is compacted after stable checkpoints). */
   readonly persisted: number;
+  readonly logRecords: number;
+  readonly compactions: number;
 }
+
+/** The log is rewritten once it holds this many times the records a compacted one would (and at least MIN). */
+const COMPACT_FACTOR = 4;
+const COMPACT_MIN_RECORDS = 256;
 
 function peerIndex(roster: KeyRoster, name: string): Map<string, number> {
   if (!(roster instanceof Map)) throw new ConsensusError('BAD_ARGUMENT', `${name} must be a Map of number -> public key`);
@@ -62,7 +74,7 @@ function peerIndex(roster: KeyRoster, name: string): Map<string, number> {
 export class ReplicaService {
   readonly #o: ReplicaServiceOptions;
   readonly #core: Replica;
-  readonly #log: AppendLog;
+  #log: AppendLog;
   readonly #secretKey: Uint8Array;
   readonly #clock: Clock;
   readonly #replicaOf: Map<string, number>;
@@ -74,6 +86,7 @@ export class ReplicaService {
   #timer: Timer | undefined;
   #chain: Promise<void> = Promise.resolve();
   #persisted = 0;
+  #compactions = 0;
   #stopped = false;
   #failed: Error | undefined;
 
@@ -129,7 +142,7 @@ export class ReplicaService {
   }
 
   get stats(): ReplicaServiceStats {
-    return { view: this.#core.currentView, recovered: this.#recovered, persisted: this.#persisted };
+    return { view: this.#core.currentView, recovered: this.#recovered, persisted: this.#persisted, logRecords: this.#log.count, compactions: this.#compactions };
   }
 
   /** The core, for its figures (stats, view, primary); never drive it from outside. */
@@ -155,6 +168,7 @@ export class ReplicaService {
   }
 
   async #carryOut(actions: readonly ReplicaAction[]): Promise<void> {
+    let stable = false;
     for (const a of actions) {
       if (this.#failed) return;
       switch (a.kind) {
@@ -166,6 +180,7 @@ export class ReplicaService {
             this.#fail(err as Error);
             return;
           }
+          stable ||= a.record.type === 'stable';
           break;
         case 'send':
           this.#send(this.#peerOfReplica.get(a.to), a.bytes);
@@ -180,6 +195,34 @@ export class ReplicaService {
           this.#o.onEvent?.(a.event);
           break;
       }
+    }
+    if (stable && !this.#stopped) await this.#compactIfLarge();
+  }
+
+  /**
+   * Between two action lists, after a stable checkpoint: the records the replica still needs go to a new file,
+   * made durable, then renamed over the log (atomic), so a crash leaves either log whole.
+   */
+  async #compactIfLarge(): Promise<void> {
+    const keep = this.#core.compactRecords();
+    if (this.#log.count < Math.max(this.#o.compactAfterRecords ?? COMPACT_MIN_RECORDS, COMPACT_FACTOR * keep.length)) return;
+    const path = this.#o.logPath;
+    const next = `${path}.compact`;
+    try {
+      await rm(next, { force: true });
+      const { log: fresh } = await AppendLog.open(next);
+      try {
+        for (const r of keep) await fresh.append(encodePersistRecord(r));
+      } finally {
+        await fresh.close();
+      }
+      await this.#log.close();
+      await rename(next, path);
+      await fsyncDir(dirname(path));
+      this.#log = (await AppendLog.open(path)).log;
+      this.#compactions++;
+    } catch (err) {
+      this.#fail(err as Error);
     }
   }
 

@@ -72,6 +72,7 @@ test('four replicas over BOLT 8 order a client’s operations; after the primary
       stateMachine: new KvStateMachine(),
       logPath: join(g.dir, `replica-${i}.log`),
       tuning: { requestTimeout: 400, statusInterval: 100, checkpointInterval: 4 },
+      compactAfterRecords: 16,
       onEvent: (e: ReplicaEvent) => {
         if (e.kind === 'executed') for (const r of e.requests) executed[i]!.set(r.timestamp, e.seq);
       },
@@ -93,6 +94,7 @@ test('four replicas over BOLT 8 order a client’s operations; after the primary
   // Same sequence number for every request at every replica.
   for (const [ts, seq] of executed[0]!) for (const m of executed) t.is(m.get(ts), seq);
   t.true(services.every((s) => s.stats.persisted > 0));
+  t.true(services.every((s) => s.stats.compactions > 0 && s.stats.logRecords < s.stats.persisted), 'logs compacted after stable checkpoints');
 
   // The primary (replica 0) stops: the others change view and go on.
   await services[0]!.stop();
