@@ -11,7 +11,7 @@ import { routeSession, type Messenger } from '../transport/index.js';
 import { Client, type ClientAction } from './client.js';
 import { ConsensusError } from './errors.js';
 import type { KeyRoster } from './replica-service.js';
-import { consensusFrame } from './service-messages.js';
+import { consensusFrame, replyRoute } from './service-messages.js';
 
 export interface ClientServiceOptions {
   readonly messenger: Messenger;
@@ -74,7 +74,8 @@ export class ClientService {
       firstTimestamp: Math.floor(this.#clock.now() * 1000),
       ...(o.retransmitTimeoutMs !== undefined ? { retransmitTimeout: o.retransmitTimeoutMs } : {}),
     });
-    this.#unroute = routeSession(o.messenger, consensusFrame, o.groupId, (msg) => {
+    // Replies come under the group's reply route; our requests go out under the group's id.
+    this.#unroute = routeSession(o.messenger, consensusFrame, replyRoute(o.groupId), (msg) => {
       const from = this.#replicaOf.get(toHex(msg.peerId));
       if (from !== undefined && !this.#closed) this.#run(this.#core.receive(from, msg.body.frame, this.#clock.now()));
     });

@@ -43,7 +43,7 @@ export { Replica, type ReplicaStats } from './replica.js';
 export { Client, type ClientConfig, type ClientAction } from './client.js';
 export { KvStateMachine, encodeKvOp, decodeKvResult, type StateMachine, type KvOp, type KvResult } from './state-machine.js';
 export { VerifyCache } from './verify-cache.js';
-export { consensusFrame, withConsensusMessages, MAX_FRAME_BYTES } from './service-messages.js';
+export { consensusFrame, replyRoute, withConsensusMessages, MAX_FRAME_BYTES } from './service-messages.js';
 export { encodePersistRecord, decodePersistRecord } from './persist-codec.js';
 export { ReplicaService, type ReplicaServiceOptions, type ReplicaServiceStats, type ReplicaTuning, type KeyRoster } from './replica-service.js';
 export { ClientService, type ClientServiceOptions, type Committed } from './client-service.js';

@@ -16,7 +16,7 @@ import type { ReplicaConfig } from './config.js';
 import { ConsensusError } from './errors.js';
 import { decodePersistRecord, encodePersistRecord } from './persist-codec.js';
 import { Replica } from './replica.js';
-import { consensusFrame } from './service-messages.js';
+import { consensusFrame, replyRoute } from './service-messages.js';
 import type { StateMachine } from './state-machine.js';
 import type { PersistRecord, ReplicaAction, ReplicaEvent } from './types.js';
 
@@ -82,6 +82,7 @@ export class ReplicaService {
   readonly #peerOfReplica = new Map<number, Uint8Array>();
   readonly #peerOfClient = new Map<number, Uint8Array>();
   readonly #recovered: number;
+  readonly #replies: Uint8Array;
   #unroute: () => void = () => {};
   #timer: Timer | undefined;
   #chain: Promise<void> = Promise.resolve();
@@ -100,6 +101,7 @@ export class ReplicaService {
     for (const [m, key] of o.replicas) this.#peerOfReplica.set(m, peerIdOf(key));
     for (const [m, key] of o.clients) this.#peerOfClient.set(m, peerIdOf(key));
     this.#recovered = records.length;
+    this.#replies = replyRoute(o.groupId);
     const keyOf = (roster: KeyRoster) => (who: number, bytes: Uint8Array, sig: Uint8Array): boolean => {
       const key = roster.get(who);
       return key !== undefined && verify(key, bytes, sig);
@@ -189,7 +191,7 @@ export class ReplicaService {
           for (const [m, peer] of this.#peerOfReplica) if (m !== this.#o.self) this.#send(peer, a.bytes);
           break;
         case 'reply':
-          this.#send(this.#peerOfClient.get(a.client), a.bytes);
+          this.#send(this.#peerOfClient.get(a.client), a.bytes, this.#replies);
           break;
         case 'event':
           this.#o.onEvent?.(a.event);
@@ -226,10 +228,10 @@ export class ReplicaService {
     }
   }
 
-  #send(peer: Uint8Array | undefined, frame: Uint8Array): void {
+  #send(peer: Uint8Array | undefined, frame: Uint8Array, sessionId: Uint8Array = this.#o.groupId): void {
     if (peer === undefined || this.#stopped) return;
     // An unreachable peer is, to the protocol, a lost message: retransmission and status repair it.
-    this.#o.messenger.send(peer, consensusFrame, { sessionId: this.#o.groupId, frame }).catch(() => {});
+    this.#o.messenger.send(peer, consensusFrame, { sessionId, frame }).catch(() => {});
   }
 
   #arm(): void {

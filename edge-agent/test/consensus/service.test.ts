@@ -51,7 +51,11 @@ async function group(t: ExecutionContext) {
   for (let i = 0; i < nodes.length; i++) for (let j = i + 1; j < nodes.length; j++) await nodes[i]!.manager.dial(address(nodes[j]!.keys, nodes[j]!.port));
   await until(() => nodes.every((n) => n.manager.channels().length === nodes.length - 1), 10_000, 'full mesh');
   const replicas = new Map(nodes.slice(0, 4).map((n, i) => [i, n.keys.publicKey] as const));
-  const clients = new Map([[7, nodes[4]!.keys.publicKey] as const]);
+  // Client 7 is a node of its own; client 8 lives on replica 1's node (a member ordering an operation).
+  const clients = new Map([
+    [7, nodes[4]!.keys.publicKey],
+    [8, nodes[1]!.keys.publicKey],
+  ] as const);
   return { nodes, replicas, clients, groupId: randomBytes(16), dir: await tempDir(t) };
 }
 
@@ -118,4 +122,10 @@ test('four replicas over BOLT 8 order a client’s operations; after the primary
   await until(() => restarted.stats.view >= 1 && executed[1]!.size >= 18, 15_000, 'the group moved on');
   const finalTs = [...executed[1]!.entries()].sort((a, b) => b[1] - a[1])[0]![0];
   await until(() => executed[0]!.has(finalTs) || restarted.replica.stats.lastExecuted >= executed[1]!.get(finalTs)!, 15_000, 'replica 0 caught up');
+
+  // A client beside a replica on one node: replies reach it under their own route.
+  const local = new ClientService({ messenger: g.nodes[1]!.messenger, groupId: g.groupId, replicas: g.replicas, self: 8, secretKey: g.nodes[1]!.keys.secretKey, retransmitTimeoutMs: 300 });
+  t.teardown(() => local.close());
+  const mine = await local.submit(get('final'));
+  t.true(decodeKvResult(mine.result).ok);
 });
