@@ -1,3 +1,4 @@
+import { MinHeap } from '../heap/index.js';
 import { quorums } from './certs.js';
 import { Client, type ClientAction } from './client.js';
 import { fail } from './errors.js';
@@ -116,47 +117,6 @@ interface Event {
   readonly bytes: Uint8Array | undefined;
 }
 
-/** A binary heap on (at, order). */
-class Queue {
-  private readonly heap: Event[] = [];
-  private less(a: Event, b: Event): boolean {
-    return a.at !== b.at ? a.at < b.at : a.order < b.order;
-  }
-  get size(): number {
-    return this.heap.length;
-  }
-  push(e: Event): void {
-    const h = this.heap;
-    h.push(e);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-  pop(): Event | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last !== undefined) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
-        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
 
 interface Node {
   tick(now: number): void;
@@ -193,7 +153,7 @@ export function runSim(o: SimOptions): SimResult {
     if (!Number.isFinite(x.at) || x.at < 0 || !Number.isFinite(x.downFor) || x.downFor < 0) fail('restart times must be finite and non-negative');
   }
 
-  const queue = new Queue();
+  const queue = new MinHeap<Event>((a, b) => (a.at !== b.at ? a.at < b.at : a.order < b.order));
   let order = 0;
   let now = 0;
   let delivered = 0;

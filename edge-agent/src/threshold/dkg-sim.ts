@@ -1,3 +1,4 @@
+import { MinHeap } from '../heap/index.js';
 import { createHmac } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -187,50 +188,6 @@ interface Event {
   readonly bytes?: Uint8Array;
 }
 
-/** A binary heap on (at, kind: deliveries first, order). */
-class Queue {
-  private readonly heap: Event[] = [];
-  private less(a: Event, b: Event): boolean {
-    if (a.at !== b.at) return a.at < b.at;
-    if (a.kind !== b.kind) return a.kind === 'deliver';
-    return a.order < b.order;
-  }
-  push(e: Event): void {
-    const h = this.heap;
-    h.push(e);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-  pop(): Event | undefined {
-    const h = this.heap;
-    if (h.length === 0) return undefined;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
-        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-  get size(): number {
-    return this.heap.length;
-  }
-}
 
 export function simulate(config: SimConfig): SimResult {
   if (typeof config !== 'object' || config === null || !Array.isArray(config.parties) || config.parties.length < 2) {
@@ -239,7 +196,8 @@ export function simulate(config: SimConfig): SimResult {
   const rnd = simRandom(config.seed);
   const { delta, start } = config;
   const until = config.until ?? start + 1000 * delta;
-  const queue = new Queue();
+  // Earliest first; at one instant deliveries before ticks, then the seeded order.
+  const queue = new MinHeap<Event>((a, b) => (a.at !== b.at ? a.at < b.at : a.kind !== b.kind ? a.kind === 'deliver' : a.order < b.order));
   const byParty = new Map(config.parties.map((p) => [p.party, p]));
   const all = config.parties.map((p) => p.party);
   const outcomes = new Map<number, DkgDone | DkgAbort | undefined>(all.map((p) => [p, undefined]));
