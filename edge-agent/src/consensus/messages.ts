@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { decodeCanonical, encodeCanonical } from '../wire/index.js';
+import { decodeCanonical, decodeSignedFrame, encodeCanonical, encodeSignedFrame } from '../wire/index.js';
 import { ConsensusError, fail } from './errors.js';
 import type { ConsensusSigner, DropReason } from './types.js';
 
@@ -172,7 +172,7 @@ export function sign(body: Body, signer: ConsensusSigner | undefined): Uint8Arra
   }
   const s = signer === undefined ? new Uint8Array(0) : signer.sign(withDomain(b));
   if (!(s instanceof Uint8Array) || s.length > 128) fail('sign: the signer must return at most 128 bytes');
-  return encodeCanonical({ b, s });
+  return encodeSignedFrame(b, s);
 }
 
 export interface MessageLimits {
@@ -249,16 +249,9 @@ function checkBody(v: Record<string, unknown>, max: number): boolean {
  * the key). Never throws: anything that is not exactly a valid frame is a DropReason.
  */
 export function decodeFrame(bytes: Uint8Array, limits: MessageLimits = DEFAULT_MESSAGE_LIMITS): Frame | DropReason {
-  if (!(bytes instanceof Uint8Array)) return 'malformed';
-  if (bytes.length > limits.maxBytes) return 'oversized';
-  let outer: unknown;
-  try {
-    outer = decodeCanonical(bytes, { maxBytes: limits.maxBytes, maxDepth: 1, maxItems: 2, maxStringBytes: limits.maxBytes });
-  } catch {
-    return 'malformed';
-  }
-  if (!isRecord(outer) || !exactKeys(outer, ['b', 's']) || !isBytes(outer['b']) || !isBytes(outer['s']) || outer['s'].length > 128) return 'malformed';
-  const b = outer['b'];
+  const outer = decodeSignedFrame(bytes, limits.maxBytes);
+  if (typeof outer === 'string') return outer;
+  const b = outer.body;
   let body: unknown;
   try {
     body = decodeCanonical(b, { maxBytes: limits.maxBytes, maxDepth: 4, maxItems: Math.max(16, limits.maxItems), maxStringBytes: limits.maxBytes });
@@ -266,7 +259,7 @@ export function decodeFrame(bytes: Uint8Array, limits: MessageLimits = DEFAULT_M
     return 'malformed';
   }
   if (!isRecord(body) || !checkBody(body, limits.maxItems)) return 'malformed';
-  return { bytes, body: body as unknown as Body, signed: withDomain(b), signature: outer['s'], id: hex(sha256(bytes)) };
+  return { bytes, body: body as unknown as Body, signed: withDomain(b), signature: outer.signature, id: hex(sha256(bytes)) };
 }
 
 /** decodeFrame, narrowed to one kind ('malformed' for any other). */

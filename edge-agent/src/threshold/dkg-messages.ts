@@ -1,5 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { decodeCanonical, encodeCanonical } from '../wire/index.js';
+import { decodeCanonical, decodeSignedFrame, encodeCanonical, encodeSignedFrame } from '../wire/index.js';
 import type { DkgSigner, DropReason } from './dkg-types.js';
 
 /**
@@ -96,7 +96,7 @@ export function signMessage(sid: Uint8Array, from: number, payload: Payload, sig
   const body: Record<string, unknown> = { ...payload, sid, round: ROUND[payload.kind], from };
   const b = encodeCanonical(body);
   const s = signer.sign(concat(DOMAIN, b));
-  return encodeCanonical({ b, s });
+  return encodeSignedFrame(b, s);
 }
 
 export function relayBytes(sid: Uint8Array, itemDigest: Uint8Array): Uint8Array {
@@ -174,18 +174,11 @@ function parseBody(b: Uint8Array, limits: MessageLimits): Body | DropReason {
 
 /** Decodes the signed form without checking the signature (the caller knows the key). */
 export function decodeSigned(bytes: Uint8Array, limits: MessageLimits): SignedMessage | DropReason {
-  if (!(bytes instanceof Uint8Array)) return 'malformed';
-  if (bytes.length > limits.maxBytes) return 'oversized';
-  let v: unknown;
-  try {
-    v = decodeCanonical(bytes, { maxBytes: limits.maxBytes, maxDepth: 2, maxItems: 4, maxStringBytes: limits.maxBytes });
-  } catch {
-    return 'malformed';
-  }
-  if (!isRecord(v) || !exactKeys(v, ['b', 's']) || !isBytes(v['b']) || !isBytes(v['s']) || v['s'].length > 128) return 'malformed';
-  const body = parseBody(v['b'], limits);
+  const frame = decodeSignedFrame(bytes, limits.maxBytes);
+  if (typeof frame === 'string') return frame;
+  const body = parseBody(frame.body, limits);
   if (typeof body === 'string') return body;
-  return { bytes, digest: sha256(bytes), body, signed: concat(DOMAIN, v['b']), signature: v['s'] };
+  return { bytes, digest: sha256(bytes), body, signed: concat(DOMAIN, frame.body), signature: frame.signature };
 }
 
 /** Top-level decode of anything a peer sent: a signed message or a relay of one. */

@@ -7,3 +7,4 @@ export { defineMessage, MessageRegistry, type MessageType, type EnvelopeOf } fro
 export { encodeEnvelope, decodeEnvelope, signingBytes } from './envelope.js';
 export { ping, pong, coreMessages } from './messages.js';
 export { Tag } from 'cbor-x';
+export { decodeSignedFrame, encodeSignedFrame, MAX_FRAME_SIGNATURE_BYTES } from './signed-frame.js';
