@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 import { decodeCanonical, decodeSignedFrame, encodeCanonical, encodeSignedFrame } from '../wire/index.js';
+import { toHex as hex } from '../identity/index.js';
+
+export { hex };
 import { ConsensusError, fail } from './errors.js';
 import type { ConsensusSigner, DropReason } from './types.js';
 
@@ -137,15 +140,9 @@ export function sha256(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(bytes).digest());
 }
 
-export function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
-}
 
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+/** Equality of public bytes (not for secrets: not constant-time). */
+export const bytesEqual = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
 
 function withDomain(b: Uint8Array): Uint8Array {
   const out = new Uint8Array(DOMAIN.length + b.length);

@@ -1,5 +1,8 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { decodeCanonical, decodeSignedFrame, encodeCanonical, encodeSignedFrame } from '../wire/index.js';
+import { toHex as hex } from '../identity/index.js';
+
+export { hex };
 import type { DkgSigner, DropReason } from './dkg-types.js';
 
 /**
@@ -202,12 +205,6 @@ export function decodeIncoming(bytes: Uint8Array, limits: MessageLimits): Decode
   return typeof m === 'string' ? m : { type: 'signed', message: m };
 }
 
-export function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
-}
 
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+/** Equality of public bytes (not for secrets: not constant-time). */
+export const bytesEqual = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
