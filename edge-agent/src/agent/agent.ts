@@ -15,8 +15,10 @@ import { Orchestrator, type OrchestratorState } from '../orchestrator/index.js';
 import { DurableQueue } from '../store/index.js';
 import { BoardSampler, TelemetryService, type LinkTls } from '../telemetry/index.js';
 import { withDkgMessages, withDkgProposalMessages, withThresholdMessages } from '../threshold/index.js';
+import { withConsensusMessages } from '../consensus/index.js';
 import { ConnectionManager, Messenger } from '../transport/index.js';
 import { coreMessages } from '../wire/index.js';
+import { AgreementError, CommitteeAgreement } from './agreement.js';
 import { CommandDesk } from './command-desk.js';
 import { CommitteeError, CommitteeService } from './committee.js';
 import { Lifecycle, type AgentState, type Service, type StopReport } from './lifecycle.js';
@@ -85,6 +87,7 @@ export class Agent {
   private overlay: OverlayNode | undefined;
   private telemetry: TelemetryService | undefined;
   private committee: CommitteeService | undefined;
+  private agreement: CommitteeAgreement | undefined;
   private listening: string | null = null;
   private stopRequested = false;
 
@@ -158,6 +161,7 @@ export class Agent {
       this.ptpService(),
       this.transportService(),
       this.committeeService(),
+      this.agreementService(),
       this.telemetryService(),
       this.statusReporter(),
     ];
@@ -174,7 +178,7 @@ export class Agent {
         const secretKey = identity.secretKeyCopy();
         try {
           this.transport = new ConnectionManager({ secretKey, logger: deps.log });
-          const registry = withDkgProposalMessages(withDkgMessages(withThresholdMessages(withOverlayMessages(withLivenessMessages(coreMessages)))));
+          const registry = withConsensusMessages(withDkgProposalMessages(withDkgMessages(withThresholdMessages(withOverlayMessages(withLivenessMessages(coreMessages))))));
           this.messenger = new Messenger({ manager: this.transport, registry, clock: this.clock, logger: deps.log });
           responder = registerLivenessResponder(this.messenger, { secretKey, peerId: identity.peerId, clock: this.clock });
         } finally {
@@ -278,6 +282,35 @@ export class Agent {
       },
       stop: async () => {
         await this.committee?.stop();
+      },
+    };
+  }
+
+  /**
+   * The committee's agreement (agreement.ts): a member of a committee of at least four runs a PBFT replica of the
+   * committee's group once channels to every member are open; anyone else logs why it runs none. Not gated on the DKG.
+   */
+  private agreementService(): Service {
+    const { config, deps } = this;
+    return {
+      name: 'agreement',
+      start: async () => {
+        const identity = this.identity!;
+        const agreement = new CommitteeAgreement({
+          config,
+          plan: this.committee!.plan,
+          messenger: this.messenger!,
+          manager: this.transport!,
+          secretKey: () => identity.secretKeyCopy(),
+          clock: this.clock,
+          log: deps.log,
+        });
+        this.agreement = agreement;
+        agreement.start();
+        if (agreement.member) this.metrics.register('consensus', () => agreement.figures());
+      },
+      stop: async () => {
+        await this.agreement?.stop();
       },
     };
   }
@@ -435,6 +468,10 @@ export class Agent {
       committeeSign: async (message) => {
         if (this.committee === undefined) throw new CommitteeError('NO_COMMITTEE_KEY', 'the committee service has not started');
         return this.committee.sign(message);
+      },
+      committeeOrder: async (request) => {
+        if (this.agreement === undefined) throw new AgreementError('REPLICA_NOT_RUNNING', 'the agreement service has not started');
+        return this.agreement.order(request);
       },
     };
   }

@@ -27,6 +27,12 @@ export interface CommandTargets {
   restart(delayMs: number): void;
   /** A committee signature over `message` (committee members with the key only; refusals carry a code). */
   committeeSign(message: Uint8Array): Promise<{ readonly signature: Uint8Array; readonly groupKey: Uint8Array; readonly signers: readonly number[] }>;
+  /** One KV operation ordered through the committee's PBFT (members of a committee of 4 or more; refusals carry a code). */
+  committeeOrder(request: {
+    readonly op: 'put' | 'get' | 'delete';
+    readonly key: string;
+    readonly value?: Uint8Array;
+  }): Promise<{ readonly ok: boolean; readonly value?: Uint8Array; readonly error?: string; readonly view: number; readonly seq: number }>;
 }
 
 export interface CommandDeskOptions {
@@ -89,6 +95,17 @@ export class CommandDesk {
       case 'committee-sign': {
         const signed = await t.committeeSign(new Uint8Array(Buffer.from(command.args.message, 'hex')));
         return { signature: hex(signed.signature), groupKey: hex(signed.groupKey), signers: [...signed.signers] };
+      }
+      case 'committee-order': {
+        const { op, key, value } = command.args;
+        const done = await t.committeeOrder({ op, key, ...(value !== undefined ? { value: new Uint8Array(Buffer.from(value, 'hex')) } : {}) });
+        return {
+          ok: done.ok,
+          ...(done.value !== undefined ? { value: hex(done.value) } : {}),
+          ...(done.error !== undefined ? { error: done.error } : {}),
+          view: done.view,
+          seq: done.seq,
+        };
       }
     }
   }

@@ -32,6 +32,14 @@ interface Monitor {
   readonly pinged: Set<string>;
   /** The committee's signature, once the fleet is up: asked of member agent-1, checked by openssl. */
   committee?: CommitteeCheck;
+  /** A committee of ORDER_COMMITTEE_SIZE orders an operation through PBFT once its signature is verified. */
+  order?: OrderCheck;
+}
+
+interface OrderCheck {
+  readonly value: Uint8Array;
+  state: 'waiting' | 'put-sent' | 'get-sent' | 'done' | 'failed';
+  line?: string;
 }
 
 interface CommitteeCheck {
@@ -43,9 +51,11 @@ interface CommitteeCheck {
   line?: string;
 }
 
-/** The demo fleet's committee: its first agents, any two of which sign. */
+/** The demo fleet's committee: its first agents, any two of which sign; four of them (with four agents or more) also run PBFT. */
 const COMMITTEE_SIZE = 3;
+const ORDER_COMMITTEE_SIZE = 4;
 const COMMITTEE_THRESHOLD = 2;
+const ORDER_KEY = 'demo-key';
 
 interface Slot {
   row: { -readonly [K in keyof AgentRow]: AgentRow[K] };
@@ -156,9 +166,13 @@ async function provision(root: string, slots: Slot[], signals: { interrupted: bo
     identity.destroy();
   }
   // A committee needs two members at least (FROST's smallest threshold); a one-agent demo has none.
-  const committee = slots.length >= COMMITTEE_THRESHOLD ? slots.slice(0, COMMITTEE_SIZE).map((s) => s.row.peerId!) : [];
+  const size = slots.length >= ORDER_COMMITTEE_SIZE ? ORDER_COMMITTEE_SIZE : COMMITTEE_SIZE;
+  const committee = slots.length >= COMMITTEE_THRESHOLD ? slots.slice(0, size).map((s) => s.row.peerId!) : [];
   if (committee.length > 0) {
     monitor.committee = { members: committee, message: new TextEncoder().encode(`edge-agent demo: signed by ${COMMITTEE_THRESHOLD} of the ${committee.length}-member committee`), state: 'waiting' };
+  }
+  if (committee.length >= ORDER_COMMITTEE_SIZE) {
+    monitor.order = { value: new TextEncoder().encode(`ordered by the ${committee.length}-member committee`), state: 'waiting' };
   }
   const started: Slot[] = [];
   for (const slot of slots) {
@@ -223,12 +237,20 @@ async function watch(opts: DemoOptions, slots: Slot[], table: LiveTable, signals
     // Once the fleet is up, the committee signs (its members reached OPERATIONAL only with their key).
     if (meshed) await committeeSignature(slots, monitor, root);
     const signed = monitor.committee === undefined || monitor.committee.state === 'verified';
+    // Then, with a committee of four or more, an operation ordered through PBFT.
+    if (meshed && signed) await committeeOrder(slots, monitor);
+    const ordered = monitor.order === undefined || monitor.order.state === 'done';
     if (opts.exitWhenReady && monitor.committee?.state === 'failed') {
       table.draw(slots, true, notes(monitor));
       process.stderr.write(`edge-agent demo: ${monitor.committee.line ?? 'committee signature failed'}\n`);
       return 1;
     }
-    if (opts.exitWhenReady && meshed && signed) {
+    if (opts.exitWhenReady && monitor.order?.state === 'failed') {
+      table.draw(slots, true, notes(monitor));
+      process.stderr.write(`edge-agent demo: ${monitor.order.line ?? 'committee order failed'}\n`);
+      return 1;
+    }
+    if (opts.exitWhenReady && meshed && signed && ordered) {
       table.draw(slots, false, notes(monitor));
       table.out.write(`all agents OPERATIONAL on MQTT, each with ${others} channels and ${others} live peers, signed ping answered\n`);
       return 0;
@@ -249,7 +271,51 @@ function notes(monitor: Monitor | undefined): string[] {
   const state =
     c.line ??
     (c.state === 'waiting' ? `committee: ${c.members.length} members, threshold ${COMMITTEE_THRESHOLD}; DKG, then a committee signature` : `committee signature: ${c.state}`);
-  return [state];
+  const o = monitor?.order;
+  if (o === undefined) return [state];
+  return [state, o.line ?? (o.state === 'waiting' ? 'committee order: after the signature, a put through PBFT' : `committee order: ${o.state}`)];
+}
+
+/**
+ * Asks committee member agent-1 to order `put demo-key <value>` through the committee's PBFT (a signed command over
+ * MQTT), then a get of the same key, and shows where they executed. One step per call, like committeeSignature.
+ */
+async function committeeOrder(slots: readonly Slot[], monitor: Monitor): Promise<void> {
+  const o = monitor.order;
+  const target = monitor.committee?.members[0];
+  if (o === undefined || target === undefined || o.state === 'done' || o.state === 'failed') return;
+  const send = async (args: { op: 'put' | 'get'; key: string; value?: string }): Promise<void> => {
+    const command = signCommand({ secretKey: monitor.operator.secretKey, fleet: FLEET, target, name: 'committee-order', args, ttlMs: 60_000 });
+    await monitor.watcher.publish(topicsFor(FLEET, target).cmd, command);
+  };
+  if (o.state === 'waiting') {
+    o.state = 'put-sent';
+    await send({ op: 'put', key: ORDER_KEY, value: Buffer.from(o.value).toString('hex') });
+    return;
+  }
+  // The watcher starts with the demo: agent-1's first committee-order result is the put's, the second the get's.
+  const results = monitor.watcher.agents.get(target)?.committeeOrders ?? [];
+  const name = slots.find((s) => s.row.peerId === target)?.row.name ?? target.slice(0, 8);
+  const put = results[0];
+  if (put === undefined) return;
+  if (!put.ok || put.view === undefined || put.seq === undefined) {
+    o.state = 'failed';
+    o.line = `committee order: ${name} could not order the put (${put.reason ?? 'no view or seq in the answer'})`;
+    return;
+  }
+  const committed = `committee order: committed in view ${put.view} at seq ${put.seq} (put ${ORDER_KEY}, asked of ${name})`;
+  if (o.state === 'put-sent') {
+    o.state = 'get-sent';
+    o.line = committed;
+    await send({ op: 'get', key: ORDER_KEY });
+    return;
+  }
+  const get = results[1];
+  if (get === undefined) return;
+  const same = get.ok && get.value === Buffer.from(o.value).toString('hex');
+  // The put is what --exit-when-ready needs; the read-back is shown, and a mismatch fails the demo.
+  o.state = same ? 'done' : 'failed';
+  o.line = same ? `${committed}; read back by a get at seq ${String(get.seq)}: the same value` : `${committed}; the get answered ${get.ok ? `another value (${String(get.value)})` : String(get.reason)}`;
 }
 
 /**

@@ -16,6 +16,17 @@ export interface SeenAgent {
   lastCommand?: string;
   /** The last committee-sign result, kept apart so the COMMAND column keeps the ping's. */
   committeeSign?: { ok: boolean; reason?: string; signature?: string; groupKey?: string; signers?: number[] };
+  /** committee-order results, in the order they came. */
+  committeeOrders?: CommitteeOrderSeen[];
+}
+
+/** A committee-order result: refused or failed (reason), or what the state machine said and where it executed. */
+export interface CommitteeOrderSeen {
+  readonly ok: boolean;
+  readonly reason?: string;
+  readonly value?: string;
+  readonly view?: number;
+  readonly seq?: number;
 }
 
 export class FleetWatcher {
@@ -65,6 +76,10 @@ export class FleetWatcher {
         seen.committeeSign = committeeSignResult(body);
         return;
       }
+      if (name === 'committee-order') {
+        (seen.committeeOrders ??= []).push(committeeOrderResult(body));
+        return;
+      }
       seen.lastCommand = body.ok === true ? `${name} ok` : `${name} ${String(body.reason ?? 'failed')}`;
     }
   }
@@ -79,5 +94,20 @@ function committeeSignResult(body: Record<string, unknown>): NonNullable<SeenAge
     signature: hex(r.signature),
     groupKey: hex(r.groupKey),
     signers: Array.isArray(r.signers) ? r.signers.filter((x): x is number => typeof x === 'number') : [],
+  };
+}
+
+function committeeOrderResult(body: Record<string, unknown>): CommitteeOrderSeen {
+  if (body.ok !== true) return { ok: false, reason: `${String(body.reason ?? 'failed')}${typeof body.message === 'string' ? `: ${body.message}` : ''}` };
+  const r = (body.result ?? {}) as Record<string, unknown>;
+  const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined);
+  const view = num(r.view);
+  const seq = num(r.seq);
+  return {
+    ok: r.ok === true,
+    ...(r.ok !== true ? { reason: String(r.error ?? 'not ok') } : {}),
+    ...(typeof r.value === 'string' && /^[0-9a-f]*$/.test(r.value) ? { value: r.value } : {}),
+    ...(view !== undefined ? { view } : {}),
+    ...(seq !== undefined ? { seq } : {}),
   };
 }

@@ -88,22 +88,27 @@ test('run refuses a data dir without an identity, in one line, exit 1', async (t
   t.regex(r.stderr, /^edge-agent: identity: /);
 });
 
-test('demo --exit-when-ready starts every agent on an embedded broker, meshes them, reads them back from MQTT and exits 0', async (t) => {
+test('demo --exit-when-ready: four agents mesh on an embedded broker, the 4-member committee signs (openssl verifies) and orders a put through PBFT, then all exit 0', async (t) => {
   // The committee's DKG and signature come on top of the mesh: a generous deadline for a loaded machine.
-  const r = await cli(['demo', '--agents', '3', '--exit-when-ready', '--timeout', '100'], { timeoutMs: 120_000 });
+  const r = await cli(['demo', '--agents', '4', '--exit-when-ready', '--timeout', '100'], { timeoutMs: 120_000 });
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /embedded broker at mqtt:\/\/127\.0\.0\.1:\d+/);
-  t.regex(r.stdout, /all agents OPERATIONAL on MQTT, each with 2 channels and 2 live peers, signed ping answered/);
-  // The three agents are the committee: they ran the DKG, and their signature passed `openssl pkeyutl -verify`.
+  t.regex(r.stdout, /all agents OPERATIONAL on MQTT, each with 3 channels and 3 live peers, signed ping answered/);
+  // The four agents are the committee: they ran the DKG, and their signature passed `openssl pkeyutl -verify`.
   t.regex(r.stdout, /committee signature: verified by openssl \(group key [0-9a-f]{16}…, signers \d,\d, coordinated by agent-1\)/);
   const keys = new Set([...r.stdout.matchAll(/committee key ([0-9a-f]{16})… \(dkg\)/g)].map((m) => m[1]));
   t.is(keys.size, 1, 'one group key in every row');
+  // They order a put through PBFT and read it back with a get ordered after it.
+  const order = /committee order: committed in view (\d+) at seq (\d+) \(put demo-key, asked of agent-1\); read back by a get at seq (\d+): the same value/.exec(r.stdout);
+  t.truthy(order, r.stdout);
+  t.true(Number(order![3]) > Number(order![2]), 'the get is ordered after the put');
   const row = (name: string, rest: string): RegExp => new RegExp(`${name}\\s+[0-9a-f]{16}\\s+\\d+\\s+127\\.0\\.0\\.1:\\d+\\s+${rest}`);
-  for (const name of ['agent-1', 'agent-2', 'agent-3']) {
-    t.regex(r.stdout, row(name, 'ready\\s+2\\s+online\\s+OPERATIONAL\\s+#\\d+ cpu \\d+%\\s+2\\s+ping ok'));
+  for (const name of ['agent-1', 'agent-2', 'agent-3', 'agent-4']) {
+    t.regex(r.stdout, row(name, 'ready\\s+3\\s+online\\s+OPERATIONAL\\s+#\\d+ cpu \\d+%\\s+3\\s+ping ok'));
     t.regex(r.stdout, row(name, 'exited \\(0\\)\\s+0\\s+offline \\(stopped\\)\\s+SHUTDOWN'));
   }
   const dir = /data in (\S+)/.exec(r.stdout)?.[1];
   t.truthy(dir);
   await t.throwsAsync(readFile(join(dir!, 'agent-1', 'config.json')), undefined, 'the demo cleans up after itself');
 });
+

@@ -18,6 +18,7 @@ const ARGS: { [N in CommandName]: CommandArgs<N> } = {
   'leave-maintenance': {},
   restart: { delayMs: 5000 },
   'committee-sign': { message: '6869' },
+  'committee-order': { op: 'put', key: 'demo-key', value: '6869' },
 };
 
 for (const algorithm of ALGORITHMS) {
