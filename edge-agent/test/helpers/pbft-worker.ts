@@ -1,0 +1,445 @@
+/**
+ * PBFT in separate processes over BOLT 8 on loopback, for the process test and
+ * the `pbft` benchmark. Run as a script (`node --import=tsx pbft-worker.ts`)
+ * it is one worker: one node identity (PBFT_SECRET_KEY hex, else fresh), a
+ * ConnectionManager listening on 127.0.0.1:PBFT_PORT (else any port) and a
+ * Messenger with the consensus messages. It speaks JSON lines: stdin carries
+ * `{id, cmd, ...}`, stdout `{t: 'ready', port, publicKey}` once, then one
+ * `{t: 'ok', id, ...}` or `{t: 'error', id, message}` per command. It leaves
+ * when its stdin closes, so it never outlives its parent.
+ *
+ * A worker is a replica (`start`: one ReplicaService with a KvStateMachine,
+ * its log at `logPath`) or hosts clients (`clients`: each ClientService with
+ * its own key, manager and messenger, since a Messenger routes one handler per
+ * group; `submit` runs operations one after another, `submit-loop` runs every
+ * client in a closed loop until `stop-loop`). Imported, this module only
+ * exports `PbftWorker`, the parent's handle on such a process.
+ *
+ * The channels' inbound rate limit is lifted (the default 200 messages/s per
+ * peer would close a busy primary's channels) and handshakes may take 30 s;
+ * everything else is default.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { ClientService, KvStateMachine, ReplicaService, encodeKvOp, withConsensusMessages, type ReplicaEvent, type ReplicaTuning } from '../../src/consensus/index.js';
+import { generateKeyPair, peerIdOf, publicKeyOf, toHex } from '../../src/identity/index.js';
+import { ConnectionManager, Messenger } from '../../src/transport/index.js';
+import { coreMessages } from '../../src/wire/index.js';
+
+const WORKER_PATH = fileURLToPath(import.meta.url);
+const REPO_ROOT = join(dirname(WORKER_PATH), '..', '..', '..');
+
+type Reply = Record<string, unknown>;
+
+/** A node to dial: its number in the run, identity key (hex) and port on 127.0.0.1. */
+export interface PeerInfo {
+  readonly member: number;
+  readonly publicKey: string;
+  readonly port: number;
+}
+
+export interface SpawnOptions {
+  /** Hex secret key; a restarted replica is given its old one. */
+  readonly secretKey?: string;
+  /** Port to listen on; a restarted replica takes its old one so clients can find it. */
+  readonly port?: number;
+  /** Extra node flags (e.g. --max-old-space-size=96). */
+  readonly nodeFlags?: readonly string[];
+  /** Where the worker's stderr goes (default: inherited). */
+  readonly stderr?: 'inherit' | 'ignore';
+}
+
+/** The parent's handle on one worker process: JSON-line RPC, stop, SIGKILL. */
+export class PbftWorker {
+  readonly name: string;
+  readonly #proc: ChildProcess;
+  readonly #pending = new Map<number, { cmd: string; resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  #next = 1;
+  #dead: Error | undefined;
+  readonly ready: Promise<{ port: number; publicKey: string }>;
+  readonly exited: Promise<void>;
+
+  constructor(name: string, o: SpawnOptions = {}) {
+    this.name = name;
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    if (o.secretKey !== undefined) env['PBFT_SECRET_KEY'] = o.secretKey;
+    if (o.port !== undefined) env['PBFT_PORT'] = String(o.port);
+    this.#proc = spawn(process.execPath, [...(o.nodeFlags ?? []), '--import=tsx', WORKER_PATH], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['pipe', 'pipe', o.stderr ?? 'inherit'],
+    });
+    let onReady: ((r: { port: number; publicKey: string }) => void) | undefined;
+    let onFail: ((e: Error) => void) | undefined;
+    this.ready = new Promise((resolve, reject) => {
+      onReady = resolve;
+      onFail = reject;
+    });
+    this.ready.catch(() => {});
+    this.exited = new Promise((resolve) => this.#proc.once('exit', () => resolve()));
+    createInterface({ input: this.#proc.stdout! }).on('line', (line) => {
+      let msg: Reply;
+      try {
+        msg = JSON.parse(line) as Reply;
+      } catch {
+        return; // a stray log line
+      }
+      if (msg['t'] === 'ready') onReady?.({ port: msg['port'] as number, publicKey: msg['publicKey'] as string });
+      else if (msg['t'] === 'error' && msg['id'] === -1) this.#fail(new Error(`${name}: ${String(msg['message'])}`), onFail);
+      else {
+        const p = this.#pending.get(msg['id'] as number);
+        if (p === undefined) return;
+        this.#pending.delete(msg['id'] as number);
+        if (msg['t'] === 'ok') p.resolve(msg);
+        else p.reject(new Error(`${name} failed "${p.cmd}": ${String(msg['message'])}`));
+      }
+    });
+    this.#proc.on('exit', (code, signal) => this.#fail(new Error(`${name} exited (code ${code}, signal ${signal})`), onFail));
+    this.#proc.on('error', (err) => this.#fail(new Error(`${name} could not run: ${err.message}`), onFail));
+    this.#proc.stdin!.on('error', () => {}); // a dead worker's pipe: reported through 'exit'
+  }
+
+  #fail(err: Error, onFail?: (e: Error) => void): void {
+    if (this.#dead !== undefined) return;
+    this.#dead = err;
+    onFail?.(err);
+    for (const p of this.#pending.values()) p.reject(new Error(`${err.message} during "${p.cmd}"`));
+    this.#pending.clear();
+  }
+
+  get pid(): number | undefined {
+    return this.#proc.pid;
+  }
+
+  call(cmd: string, args: Reply = {}, timeoutMs = 60_000): Promise<Reply> {
+    if (this.#dead !== undefined) return Promise.reject(this.#dead);
+    const id = this.#next++;
+    return new Promise<Reply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`${this.name}: "${cmd}" got no answer in ${timeoutMs} ms`));
+      }, timeoutMs);
+      const settle = <T>(fn: (v: T) => void) => (v: T): void => {
+        clearTimeout(timer);
+        fn(v);
+      };
+      this.#pending.set(id, { cmd, resolve: settle(resolve), reject: settle(reject) });
+      this.#proc.stdin!.write(`${JSON.stringify({ id, cmd, ...args })}\n`);
+    });
+  }
+
+  /** Closes stdin (the worker leaves) and SIGKILLs it if it has not after `graceMs`. */
+  async stop(graceMs = 3_000): Promise<void> {
+    if (this.#proc.exitCode !== null || this.#proc.signalCode !== null) return;
+    this.#proc.stdin!.end();
+    const timer = setTimeout(() => this.kill(), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** SIGKILL: no chance to flush or close anything. */
+  kill(): void {
+    if (this.#proc.exitCode === null && this.#proc.signalCode === null) this.#proc.kill('SIGKILL');
+  }
+}
+
+// ---------------------------------------------------------------- the worker itself
+
+const fromHex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
+const out = (o: Reply): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
+const num = (v: unknown, what: string): number => {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${what} must be a number`);
+  return v;
+};
+const str = (v: unknown, what: string): string => {
+  if (typeof v !== 'string') throw new Error(`${what} must be a string`);
+  return v;
+};
+const peerList = (v: unknown): PeerInfo[] => {
+  if (!Array.isArray(v)) throw new Error('peers must be an array');
+  return v.map((p: Partial<PeerInfo>) => ({ member: num(p.member, 'peer.member'), publicKey: str(p.publicKey, 'peer.publicKey'), port: num(p.port, 'peer.port') }));
+};
+const roster = (v: unknown, what: string): Map<number, Uint8Array> => {
+  if (!Array.isArray(v)) throw new Error(`${what} must be an array of [number, publicKeyHex]`);
+  return new Map(v.map((e: [unknown, unknown]) => [num(e[0], `${what} number`), fromHex(str(e[1], `${what} key`))] as const));
+};
+const percentile = (sorted: readonly number[], p: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!);
+const address = (p: PeerInfo): string => `${p.publicKey}@127.0.0.1:${p.port}`;
+/** The channels' inbound budget, lifted: the benchmark is the load. */
+const UNLIMITED = { messagesPerSec: Infinity, messageBurst: Infinity, bytesPerSec: Infinity, byteBurst: Infinity };
+const registry = withConsensusMessages(coreMessages);
+/** Handshakes get long: 31 processes dialling each other at once on two shared cores need more than the default 5 s. */
+const MANAGER = { rateLimit: UNLIMITED, handshakeTimeoutMs: 30_000 };
+
+/** Dials with a few retries: a handshake can lose to a loaded machine. */
+async function dialRetrying(manager: ConnectionManager, to: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await manager.dial(to);
+      return;
+    } catch (err) {
+      if (attempt >= 4) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
+async function waitFor(check: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+interface HostedClient {
+  readonly self: number;
+  readonly manager: ConnectionManager;
+  readonly messenger: Messenger;
+  readonly service: ClientService;
+  ops: number;
+}
+
+/** Closed-loop figures since the last mark. */
+class Window {
+  startedAt = performance.now();
+  latencies: number[] = [];
+  /** Date.now() of each commit, for "first commit after the kill". */
+  completions: number[] = [];
+  errors = 0;
+
+  summary(): Reply {
+    const s = [...this.latencies].sort((a, b) => a - b);
+    const ms = performance.now() - this.startedAt;
+    return {
+      count: s.length,
+      windowMs: ms,
+      opsPerSec: s.length / (ms / 1000),
+      p50Ms: percentile(s, 0.5),
+      p99Ms: percentile(s, 0.99),
+      maxMs: s.length ? s[s.length - 1]! : NaN,
+      errors: this.errors,
+    };
+  }
+}
+
+async function workerMain(): Promise<void> {
+  const keys = process.env['PBFT_SECRET_KEY'] ? (() => { const secretKey = fromHex(process.env['PBFT_SECRET_KEY']!); return { secretKey, publicKey: publicKeyOf(secretKey) }; })() : generateKeyPair();
+  const manager = new ConnectionManager({ secretKey: keys.secretKey, ...MANAGER });
+  const messenger = new Messenger({ manager, registry });
+  const { port } = await manager.listen(`127.0.0.1:${Number(process.env['PBFT_PORT'] ?? 0)}`);
+
+  let replica: ReplicaService | undefined;
+  let replicaSelf = -1;
+  let executedRequests = 0;
+  let failure: string | undefined;
+  /** Date.now() of the first batch executed in each view, and of each view's new-view. */
+  const firstExecAt = new Map<number, number>();
+  const newViewAt = new Map<number, number>();
+  const clients: HostedClient[] = [];
+  let loops: Promise<void>[] = [];
+  let running = false;
+  let window = new Window();
+
+  const onEvent = (e: ReplicaEvent): void => {
+    if (e.kind === 'executed') {
+      executedRequests += e.requests.length;
+      if (!firstExecAt.has(e.view)) firstExecAt.set(e.view, Date.now());
+    } else if (e.kind === 'new-view' && !newViewAt.has(e.view)) newViewAt.set(e.view, Date.now());
+  };
+
+  const op = (c: HostedClient, valueBytes: number): Uint8Array => {
+    c.ops++;
+    // A bounded key space per client keeps the checkpointed state (and its snapshots) small.
+    return encodeKvOp({ op: 'put', key: `c${c.self}-${c.ops % 16}`, value: new Uint8Array(valueBytes).fill(c.ops & 0xff) });
+  };
+
+  async function loop(c: HostedClient, valueBytes: number): Promise<void> {
+    while (running) {
+      const t0 = performance.now();
+      const w = window;
+      try {
+        await c.service.submit(op(c, valueBytes));
+        if (w === window) {
+          w.latencies.push(performance.now() - t0);
+          w.completions.push(Date.now());
+        }
+      } catch {
+        if (!running) return;
+        w.errors++;
+      }
+    }
+  }
+
+  async function handle(c: { id: number; cmd: string } & Reply): Promise<Reply> {
+    switch (c.cmd) {
+      case 'mesh': {
+        // Each pair dials once, lower number to higher; a restarted node (dialAll) dials everyone.
+        const self = num(c['self'], 'self');
+        const peers = peerList(c['peers']).filter((p) => p.member !== self);
+        const dialAll = c['dialAll'] === true;
+        await Promise.all(peers.filter((p) => dialAll || p.member > self).map((p) => dialRetrying(manager, address(p))));
+        await waitFor(() => peers.every((p) => manager.channel(peerIdOf(fromHex(p.publicKey)))?.isOpen === true), 120_000, `channels from ${self} to every peer`);
+        return {};
+      }
+      case 'start': {
+        if (replica !== undefined) throw new Error('a replica already runs here');
+        replicaSelf = num(c['self'], 'self');
+        replica = await ReplicaService.start({
+          messenger,
+          groupId: fromHex(str(c['groupId'], 'groupId')),
+          replicas: roster(c['replicas'], 'replicas'),
+          clients: roster(c['clients'], 'clients'),
+          self: replicaSelf,
+          secretKey: keys.secretKey,
+          stateMachine: new KvStateMachine(),
+          logPath: str(c['logPath'], 'logPath'),
+          tuning: (c['tuning'] ?? {}) as ReplicaTuning,
+          onEvent,
+          onFailure: (err) => {
+            failure = err.message;
+          },
+        });
+        return { recovered: replica.stats.recovered };
+      }
+      case 'status': {
+        const cpu = process.cpuUsage();
+        const base: Reply = { cpuMs: (cpu.user + cpu.system) / 1000, rssMb: process.memoryUsage().rss / 2 ** 20, failure: failure ?? null };
+        if (replica === undefined) return base;
+        const s = replica.replica.stats;
+        return {
+          ...base,
+          self: replicaSelf,
+          view: s.view,
+          active: s.active,
+          lastExecuted: s.lastExecuted,
+          lowWatermark: s.lowWatermark,
+          viewChanges: s.viewChanges,
+          stateTransfers: s.stateTransfers,
+          executedRequests,
+          recovered: replica.stats.recovered,
+          persisted: replica.stats.persisted,
+          dropped: s.dropped,
+          firstExecAt: Object.fromEntries(firstExecAt),
+          newViewAt: Object.fromEntries(newViewAt),
+        };
+      }
+      case 'clients': {
+        // Each client its own key, manager and messenger: replies are addressed to the client's key.
+        const groupId = fromHex(str(c['groupId'], 'groupId'));
+        const base = num(c['base'], 'base');
+        const count = num(c['count'], 'count');
+        const replicas = peerList(c['replicas']);
+        const rosterOfReplicas = new Map(replicas.map((p) => [p.member, fromHex(p.publicKey)] as const));
+        const retransmit = c['retransmitTimeoutMs'] === undefined ? undefined : num(c['retransmitTimeoutMs'], 'retransmitTimeoutMs');
+        const made: PeerInfo[] = [];
+        for (let i = 0; i < count; i++) {
+          const k = generateKeyPair();
+          const m = new ConnectionManager({ secretKey: k.secretKey, ...MANAGER });
+          // Listening, so a restarted replica can dial its clients back.
+          const { port: p } = await m.listen('127.0.0.1:0');
+          const msgr = new Messenger({ manager: m, registry });
+          const self = base + i;
+          const service = new ClientService({
+            messenger: msgr,
+            groupId,
+            replicas: rosterOfReplicas,
+            self,
+            secretKey: k.secretKey,
+            ...(retransmit !== undefined ? { retransmitTimeoutMs: retransmit } : {}),
+          });
+          clients.push({ self, manager: m, messenger: msgr, service, ops: 0 });
+          made.push({ member: self, publicKey: toHex(k.publicKey), port: p });
+          await Promise.all(replicas.map((r) => dialRetrying(m, address(r))));
+        }
+        return { clients: made };
+      }
+      case 'submit': {
+        // `count` operations from client `index`, one after another: what each committed with.
+        const cl = clients[num(c['index'] ?? 0, 'index')];
+        if (cl === undefined) throw new Error('no such client');
+        const results: Reply[] = [];
+        for (let i = 0, n = num(c['count'] ?? 1, 'count'); i < n; i++) {
+          const t0 = performance.now();
+          const r = await cl.service.submit(op(cl, num(c['valueBytes'] ?? 16, 'valueBytes')));
+          results.push({ replicas: [...r.replicas], ms: performance.now() - t0, at: Date.now() });
+        }
+        return { results };
+      }
+      case 'submit-loop': {
+        if (running) throw new Error('the loop already runs');
+        if (clients.length === 0) throw new Error('no clients here');
+        running = true;
+        window = new Window();
+        const valueBytes = num(c['valueBytes'] ?? 16, 'valueBytes');
+        loops = clients.map((cl) => loop(cl, valueBytes));
+        return {};
+      }
+      case 'mark':
+        // A new measurement window: commits before it (warm-up) are not counted.
+        window = new Window();
+        return {};
+      case 'loop-stats': {
+        const after = c['after'] === undefined ? undefined : num(c['after'], 'after');
+        const first = after === undefined ? undefined : window.completions.find((t) => t >= after);
+        return { ...window.summary(), firstCommitAfter: first ?? null };
+      }
+      case 'stop-loop': {
+        running = false;
+        const summary = window.summary();
+        // An operation stuck in a dead group would never settle: give the loops a bounded while.
+        await Promise.race([Promise.all(loops), new Promise((resolve) => setTimeout(resolve, num(c['graceMs'] ?? 5_000, 'graceMs')))]);
+        return summary;
+      }
+      case 'stop':
+        await replica?.stop();
+        return {};
+      case 'exit':
+        setImmediate(() => void shutdown(0));
+        return {};
+      default:
+        throw new Error(`unknown command ${c.cmd}`);
+    }
+  }
+
+  let closing = false;
+  async function shutdown(code: number): Promise<void> {
+    if (closing) return;
+    closing = true;
+    running = false;
+    for (const cl of clients) {
+      cl.service.close();
+      cl.messenger.close();
+      await cl.manager.close().catch(() => {});
+    }
+    await replica?.stop().catch(() => {});
+    messenger.close();
+    await manager.close().catch(() => {});
+    process.exit(code);
+  }
+
+  const lines = createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    let c: { id: number; cmd: string } & Reply;
+    try {
+      c = JSON.parse(line) as typeof c;
+    } catch {
+      out({ t: 'error', id: -1, message: `not JSON: ${line.slice(0, 80)}` });
+      return;
+    }
+    handle(c).then(
+      (r) => out({ t: 'ok', id: c.id, ...r }),
+      (err: unknown) => out({ t: 'error', id: c.id, message: err instanceof Error ? err.stack ?? err.message : String(err) }),
+    );
+  });
+  lines.on('close', () => void shutdown(0));
+  process.on('uncaughtException', (err) => {
+    out({ t: 'error', id: -1, message: `uncaught: ${err.stack ?? err.message}` });
+    void shutdown(1);
+  });
+  out({ t: 'ready', port, publicKey: toHex(keys.publicKey) });
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) await workerMain();
