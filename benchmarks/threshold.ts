@@ -30,15 +30,14 @@
  * honest members can end `done` with different qualified sets, hence different
  * group keys, so the agreement check is not optional.)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ed25519, ed25519_FROST } from '@noble/curves/ed25519.js';
 import type { BenchResult } from './run.js';
 import { median, round } from './lib/measure.js';
+import { WorkerProcess } from '../edge-agent/test/helpers/worker-rpc.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const WORKER = join(here, 'lib', 'threshold-worker.ts');
@@ -61,86 +60,13 @@ const RUN_TIMEOUT_MS = Number(process.env['THRESHOLD_TIMEOUT_MS'] ?? 300_000);
 const SIGN_GOAL_MS = 50;
 const DKG_GOAL_MS = 1_500;
 
-type Reply = Record<string, unknown>;
 
-/** One worker process and the JSON-line RPC to it. */
-class Worker {
+/** One member's worker process; its member number names it. */
+class Worker extends WorkerProcess {
   readonly member: number;
-  readonly #proc: ChildProcess;
-  readonly #pending = new Map<number, { cmd: string; resolve: (r: Reply) => void; reject: (e: Error) => void }>();
-  #next = 1;
-  #dead: Error | undefined;
-  readonly ready: Promise<{ port: number; publicKey: string }>;
-
   constructor(member: number) {
+    super(`worker ${member}`, { script: WORKER, cwd: join(here, '..') });
     this.member = member;
-    this.#proc = spawn(process.execPath, ['--import=tsx', WORKER], { cwd: join(here, '..'), stdio: ['pipe', 'pipe', 'inherit'] });
-    let onReady: ((r: { port: number; publicKey: string }) => void) | undefined;
-    let onFail: ((e: Error) => void) | undefined;
-    this.ready = new Promise((resolve, reject) => {
-      onReady = resolve;
-      onFail = reject;
-    });
-    this.ready.catch(() => {});
-    createInterface({ input: this.#proc.stdout! }).on('line', (line) => {
-      let msg: Reply;
-      try {
-        msg = JSON.parse(line) as Reply;
-      } catch {
-        return; // not ours: a stray log line
-      }
-      if (msg['t'] === 'ready') onReady?.({ port: msg['port'] as number, publicKey: msg['publicKey'] as string });
-      else if (msg['t'] === 'error' && msg['id'] === -1) this.#fail(new Error(`worker ${member}: ${String(msg['message'])}`), onFail);
-      else {
-        const p = this.#pending.get(msg['id'] as number);
-        if (p === undefined) return;
-        this.#pending.delete(msg['id'] as number);
-        if (msg['t'] === 'ok') p.resolve(msg);
-        else p.reject(new Error(`worker ${member} failed "${p.cmd}": ${String(msg['message'])}`));
-      }
-    });
-    this.#proc.on('exit', (code, signal) => this.#fail(new Error(`worker ${member} exited (code ${code}, signal ${signal})`), onFail));
-    this.#proc.on('error', (err) => this.#fail(new Error(`worker ${member} could not run: ${err.message}`), onFail));
-    this.#proc.stdin!.on('error', () => {}); // a dead worker's pipe: reported through 'exit'
-  }
-
-  #fail(err: Error, onFail?: (e: Error) => void): void {
-    if (this.#dead !== undefined) return;
-    this.#dead = err;
-    onFail?.(err);
-    for (const p of this.#pending.values()) p.reject(new Error(`${err.message} during "${p.cmd}"`));
-    this.#pending.clear();
-  }
-
-  call(cmd: string, args: Reply = {}, timeoutMs = 60_000): Promise<Reply> {
-    if (this.#dead !== undefined) return Promise.reject(this.#dead);
-    const id = this.#next++;
-    return new Promise<Reply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new Error(`worker ${this.member}: "${cmd}" got no answer in ${timeoutMs} ms`));
-      }, timeoutMs);
-      const settle = <T>(fn: (v: T) => void) => (v: T): void => {
-        clearTimeout(timer);
-        fn(v);
-      };
-      this.#pending.set(id, { cmd, resolve: settle(resolve), reject: settle(reject) });
-      this.#proc.stdin!.write(`${JSON.stringify({ id, cmd, ...args })}\n`);
-    });
-  }
-
-  /** Asks the worker to leave, and kills it if it has not after `graceMs`. */
-  async stop(graceMs = 2_000): Promise<void> {
-    if (this.#proc.exitCode !== null || this.#proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.#proc.once('exit', () => resolve()));
-    this.#proc.stdin!.end();
-    const timer = setTimeout(() => this.kill(), graceMs);
-    await exited;
-    clearTimeout(timer);
-  }
-
-  kill(): void {
-    if (this.#proc.exitCode === null && this.#proc.signalCode === null) this.#proc.kill('SIGKILL');
   }
 }
 

@@ -13,7 +13,6 @@
  * stdin closes, so it never outlives the benchmark.
  */
 import { createHash } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import type { FrostPublic, FrostSecret } from '@noble/curves/abstract/frost.js';
 import { generateKeyPair, peerIdOf, sign, toHex, verify } from '../../edge-agent/src/identity/index.js';
 import {
@@ -39,6 +38,7 @@ import {
 } from '../../edge-agent/src/threshold/index.js';
 import { ConnectionManager, Messenger } from '../../edge-agent/src/transport/index.js';
 import { coreMessages } from '../../edge-agent/src/wire/index.js';
+import { serveCommands, type Command } from '../../edge-agent/test/helpers/worker-rpc.js';
 
 interface PeerInfo {
   readonly member: number;
@@ -52,10 +52,8 @@ interface Key {
   readonly members: readonly number[];
 }
 
-type Command = { readonly id: number; readonly cmd: string } & Record<string, unknown>;
 
 const fromHex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
-const out = (o: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
 const num = (v: unknown, what: string): number => {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${what} must be a number`);
   return v;
@@ -233,25 +231,4 @@ async function shutdown(code: number): Promise<void> {
   process.exit(code);
 }
 
-const lines = createInterface({ input: process.stdin });
-lines.on('line', (line) => {
-  let c: Command;
-  try {
-    c = JSON.parse(line) as Command;
-  } catch {
-    out({ t: 'error', id: -1, message: `not JSON: ${line.slice(0, 80)}` });
-    return;
-  }
-  handle(c).then(
-    (r) => out({ t: 'ok', id: c.id, ...r }),
-    (err: unknown) => out({ t: 'error', id: c.id, message: err instanceof Error ? err.stack ?? err.message : String(err) }),
-  );
-});
-// The benchmark went away (or closed our stdin): leave.
-lines.on('close', () => void shutdown(0));
-process.on('uncaughtException', (err) => {
-  out({ t: 'error', id: -1, message: `uncaught: ${err.stack ?? err.message}` });
-  void shutdown(1);
-});
-
-out({ t: 'ready', port, publicKey: toHex(keys.publicKey) });
+serveCommands(handle, shutdown, { port, publicKey: toHex(keys.publicKey) });

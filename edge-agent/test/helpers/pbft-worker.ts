@@ -19,19 +19,17 @@
  * peer would close a busy primary's channels) and handshakes may take 30 s;
  * everything else is default.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ClientService, KvStateMachine, ReplicaService, encodeKvOp, withConsensusMessages, type ReplicaEvent, type ReplicaTuning } from '../../src/consensus/index.js';
 import { generateKeyPair, peerIdOf, publicKeyOf, toHex } from '../../src/identity/index.js';
 import { ConnectionManager, Messenger } from '../../src/transport/index.js';
 import { coreMessages } from '../../src/wire/index.js';
+import { WorkerProcess, serveCommands, type Reply } from './worker-rpc.js';
 
 const WORKER_PATH = fileURLToPath(import.meta.url);
 const REPO_ROOT = join(dirname(WORKER_PATH), '..', '..', '..');
 
-type Reply = Record<string, unknown>;
 
 /** A node to dial: its number in the run, identity key (hex) and port on 127.0.0.1. */
 export interface PeerInfo {
@@ -51,104 +49,19 @@ export interface SpawnOptions {
   readonly stderr?: 'inherit' | 'ignore';
 }
 
-/** The parent's handle on one worker process: JSON-line RPC, stop, SIGKILL. */
-export class PbftWorker {
-  readonly name: string;
-  readonly #proc: ChildProcess;
-  readonly #pending = new Map<number, { cmd: string; resolve: (r: Reply) => void; reject: (e: Error) => void }>();
-  #next = 1;
-  #dead: Error | undefined;
-  readonly ready: Promise<{ port: number; publicKey: string }>;
-  readonly exited: Promise<void>;
-
+/** The parent's handle on one PBFT worker process (key and port passed through the environment). */
+export class PbftWorker extends WorkerProcess {
   constructor(name: string, o: SpawnOptions = {}) {
-    this.name = name;
     const env: NodeJS.ProcessEnv = { ...process.env };
     if (o.secretKey !== undefined) env['PBFT_SECRET_KEY'] = o.secretKey;
     if (o.port !== undefined) env['PBFT_PORT'] = String(o.port);
-    this.#proc = spawn(process.execPath, [...(o.nodeFlags ?? []), '--import=tsx', WORKER_PATH], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ['pipe', 'pipe', o.stderr ?? 'inherit'],
-    });
-    let onReady: ((r: { port: number; publicKey: string }) => void) | undefined;
-    let onFail: ((e: Error) => void) | undefined;
-    this.ready = new Promise((resolve, reject) => {
-      onReady = resolve;
-      onFail = reject;
-    });
-    this.ready.catch(() => {});
-    this.exited = new Promise((resolve) => this.#proc.once('exit', () => resolve()));
-    createInterface({ input: this.#proc.stdout! }).on('line', (line) => {
-      let msg: Reply;
-      try {
-        msg = JSON.parse(line) as Reply;
-      } catch {
-        return; // a stray log line
-      }
-      if (msg['t'] === 'ready') onReady?.({ port: msg['port'] as number, publicKey: msg['publicKey'] as string });
-      else if (msg['t'] === 'error' && msg['id'] === -1) this.#fail(new Error(`${name}: ${String(msg['message'])}`), onFail);
-      else {
-        const p = this.#pending.get(msg['id'] as number);
-        if (p === undefined) return;
-        this.#pending.delete(msg['id'] as number);
-        if (msg['t'] === 'ok') p.resolve(msg);
-        else p.reject(new Error(`${name} failed "${p.cmd}": ${String(msg['message'])}`));
-      }
-    });
-    this.#proc.on('exit', (code, signal) => this.#fail(new Error(`${name} exited (code ${code}, signal ${signal})`), onFail));
-    this.#proc.on('error', (err) => this.#fail(new Error(`${name} could not run: ${err.message}`), onFail));
-    this.#proc.stdin!.on('error', () => {}); // a dead worker's pipe: reported through 'exit'
-  }
-
-  #fail(err: Error, onFail?: (e: Error) => void): void {
-    if (this.#dead !== undefined) return;
-    this.#dead = err;
-    onFail?.(err);
-    for (const p of this.#pending.values()) p.reject(new Error(`${err.message} during "${p.cmd}"`));
-    this.#pending.clear();
-  }
-
-  get pid(): number | undefined {
-    return this.#proc.pid;
-  }
-
-  call(cmd: string, args: Reply = {}, timeoutMs = 60_000): Promise<Reply> {
-    if (this.#dead !== undefined) return Promise.reject(this.#dead);
-    const id = this.#next++;
-    return new Promise<Reply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new Error(`${this.name}: "${cmd}" got no answer in ${timeoutMs} ms`));
-      }, timeoutMs);
-      const settle = <T>(fn: (v: T) => void) => (v: T): void => {
-        clearTimeout(timer);
-        fn(v);
-      };
-      this.#pending.set(id, { cmd, resolve: settle(resolve), reject: settle(reject) });
-      this.#proc.stdin!.write(`${JSON.stringify({ id, cmd, ...args })}\n`);
-    });
-  }
-
-  /** Closes stdin (the worker leaves) and SIGKILLs it if it has not after `graceMs`. */
-  async stop(graceMs = 3_000): Promise<void> {
-    if (this.#proc.exitCode !== null || this.#proc.signalCode !== null) return;
-    this.#proc.stdin!.end();
-    const timer = setTimeout(() => this.kill(), graceMs);
-    await this.exited;
-    clearTimeout(timer);
-  }
-
-  /** SIGKILL: no chance to flush or close anything. */
-  kill(): void {
-    if (this.#proc.exitCode === null && this.#proc.signalCode === null) this.#proc.kill('SIGKILL');
+    super(name, { script: WORKER_PATH, cwd: REPO_ROOT, env, ...(o.nodeFlags ? { nodeFlags: o.nodeFlags } : {}), ...(o.stderr ? { stderr: o.stderr } : {}) });
   }
 }
 
 // ---------------------------------------------------------------- the worker itself
 
 const fromHex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
-const out = (o: Reply): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
 const num = (v: unknown, what: string): number => {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${what} must be a number`);
   return v;
@@ -420,26 +333,7 @@ async function workerMain(): Promise<void> {
     process.exit(code);
   }
 
-  const lines = createInterface({ input: process.stdin });
-  lines.on('line', (line) => {
-    let c: { id: number; cmd: string } & Reply;
-    try {
-      c = JSON.parse(line) as typeof c;
-    } catch {
-      out({ t: 'error', id: -1, message: `not JSON: ${line.slice(0, 80)}` });
-      return;
-    }
-    handle(c).then(
-      (r) => out({ t: 'ok', id: c.id, ...r }),
-      (err: unknown) => out({ t: 'error', id: c.id, message: err instanceof Error ? err.stack ?? err.message : String(err) }),
-    );
-  });
-  lines.on('close', () => void shutdown(0));
-  process.on('uncaughtException', (err) => {
-    out({ t: 'error', id: -1, message: `uncaught: ${err.stack ?? err.message}` });
-    void shutdown(1);
-  });
-  out({ t: 'ready', port, publicKey: toHex(keys.publicKey) });
+  serveCommands((c) => handle(c), shutdown, { port, publicKey: toHex(keys.publicKey) });
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) await workerMain();
