@@ -1,4 +1,4 @@
-import { MinHeap } from '../heap/index.js';
+import { MinHeap } from '../simkit/index.js';
 import { quorums } from './certs.js';
 import { Client, type ClientAction } from './client.js';
 import { fail } from './errors.js';

@@ -1,4 +1,4 @@
-import { MinHeap } from '../heap/index.js';
+import { MinHeap, simRandom } from '../simkit/index.js';
 import { createHmac } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -83,25 +83,7 @@ export interface SimResult {
   readonly endTime: number;
 }
 
-/** A small deterministic generator (splitmix-like over 32 bits) for schedules and draws. */
-export function simRandom(seed: number): { next(): number; bytes(n: number): Uint8Array; int(lo: number, hi: number): number } {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
-  };
-  return {
-    next,
-    int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),
-    bytes: (n) => {
-      const out = new Uint8Array(n);
-      for (let i = 0; i < n; i++) out[i] = Math.floor(next() * 256);
-      return out;
-    },
-  };
-}
+export { simRandom } from '../simkit/index.js';
 
 /** A seeded byte source for the cores (sha256 in counter mode over the seed). */
 export function seededBytes(seed: number, label: string): (n: number) => Uint8Array {

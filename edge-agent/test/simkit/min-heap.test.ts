@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { MinHeap } from '../../src/heap/index.js';
+import { MinHeap } from '../../src/simkit/index.js';
 
 test('property: items come out in the caller’s order, ties in the order the comparator gives', (t) => {
   fc.assert(
