@@ -214,18 +214,12 @@ async function handle(c: Command): Promise<Record<string, unknown>> {
       for (let i = 0; i < 30; i++) if (!verify(keys.publicKey, m, sign(keys.secretKey, m))) throw new Error('secp256k1 warm-up failed');
       return {};
     }
-    case 'exit':
-      setImmediate(() => void shutdown(0));
-      return {};
     default:
       throw new Error(`unknown command ${c.cmd}`);
   }
 }
 
-let closing = false;
 async function shutdown(code: number): Promise<void> {
-  if (closing) return;
-  closing = true;
   messenger.close();
   await manager.close().catch(() => {});
   process.exit(code);

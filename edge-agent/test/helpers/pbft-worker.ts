@@ -309,18 +309,12 @@ async function workerMain(): Promise<void> {
       case 'stop':
         await replica?.stop();
         return {};
-      case 'exit':
-        setImmediate(() => void shutdown(0));
-        return {};
       default:
         throw new Error(`unknown command ${c.cmd}`);
     }
   }
 
-  let closing = false;
   async function shutdown(code: number): Promise<void> {
-    if (closing) return;
-    closing = true;
     running = false;
     for (const cl of clients) {
       cl.service.close();

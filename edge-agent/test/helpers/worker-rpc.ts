@@ -116,10 +116,21 @@ export class WorkerProcess {
 
 /**
  * The worker's side: answers each command line with `handle`'s reply (or its error), leaves through `shutdown`
- * when stdin closes or something throws uncaught, and announces itself as ready.
+ * (once) on the `exit` command, when stdin closes or when something throws uncaught, and announces itself as ready.
  */
 export function serveCommands(handle: (c: Command) => Promise<Reply>, shutdown: (code: number) => void | Promise<void>, ready: { port: number; publicKey: string }): void {
   const out = (o: Reply): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
+  let leaving = false;
+  const leave = (code: number): void => {
+    if (leaving) return;
+    leaving = true;
+    void shutdown(code);
+  };
+  const answer = (c: Command): Promise<Reply> => {
+    if (c.cmd !== 'exit') return handle(c);
+    setImmediate(() => leave(0)); // after the answer is out
+    return Promise.resolve({});
+  };
   const lines = createInterface({ input: process.stdin });
   lines.on('line', (line) => {
     let c: Command;
@@ -129,16 +140,16 @@ export function serveCommands(handle: (c: Command) => Promise<Reply>, shutdown: 
       out({ t: 'error', id: -1, message: `not JSON: ${line.slice(0, 80)}` });
       return;
     }
-    handle(c).then(
+    answer(c).then(
       (r) => out({ t: 'ok', id: c.id, ...r }),
       (err: unknown) => out({ t: 'error', id: c.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
     );
   });
   // The parent went away (or closed our stdin): leave.
-  lines.on('close', () => void shutdown(0));
+  lines.on('close', () => leave(0));
   process.on('uncaughtException', (err) => {
     out({ t: 'error', id: -1, message: `uncaught: ${err.stack ?? err.message}` });
-    void shutdown(1);
+    leave(1);
   });
   out({ t: 'ready', ...ready });
 }
