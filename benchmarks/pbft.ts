@@ -3,8 +3,9 @@
  * process each (edge-agent/test/helpers/pbft-worker.ts), every pair on its own
  * BOLT 8 channel over TCP on loopback, logs on disk (fdatasync group commit),
  * and closed-loop clients (each submits its next operation when the previous
- * committed) spread over two client processes, each client with its own key
- * and channels. Everything on this 2-core machine.
+ * committed) spread over two client processes, each process one client node
+ * (key, channels) speaking for its share of the client numbers. Everything on
+ * this 2-core machine.
  *
  * Per n: commit latency (p50, p99) and throughput with batching (the core's
  * default maxBatch 32, batchDelay 2 ms); for n ≤ 13 a fresh group with
@@ -17,27 +18,32 @@
  *
  * Where the time goes: CPU per committed operation per replica (process CPU
  * over the window / ops), the mean batch, and the signatures each operation
- * costs a replica: it signs one reply per request (secp256k1 ECDSA, noble)
- * plus prepare and commit per batch, and verifies the client's request plus
- * 2(n−1) prepares/commits and the pre-prepare per batch (OpenSSL), priced at
- * the sign/verify times measured here. Environment: PBFT_NS (e.g. "4,7"),
+ * costs a replica: per batch it signs its prepare (the primary its
+ * pre-prepare) and verifies the pre-prepare and n−1 prepares (Ed25519 keys
+ * certified by the identity keys, OpenSSL); commits, replies and status go
+ * unsigned over the authenticated channels, and requests that came from their
+ * client's own channel are not verified. Priced at the sign/verify times
+ * measured here. Environment: PBFT_NS (e.g. "4,7"),
  * PBFT_CLIENTS, PBFT_CLIENTS_31, PBFT_REQUEST_TIMEOUT_MS, PBFT_RETRANSMIT_MS (under
- * load), PBFT_VC_REQUEST_TIMEOUT_MS, PBFT_VC_RETRANSMIT_MS (view change), PBFT_STATUS_MS, PBFT_LOG_ROOT.
+ * load), PBFT_VC_REQUEST_TIMEOUT_MS, PBFT_VC_RETRANSMIT_MS (view change), PBFT_STATUS_MS, PBFT_LOG_ROOT,
+ * PBFT_CLIENT_NODES, PBFT_LOAD_ONLY, PBFT_PROF.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPair, sign, verify } from '../edge-agent/src/identity/index.js';
+import { ConsensusKey, certifiedVerifier } from '../edge-agent/src/consensus/index.js';
+import { generateKeyPair } from '../edge-agent/src/identity/index.js';
 import { PbftWorker, type PeerInfo } from '../edge-agent/test/helpers/pbft-worker.js';
 import type { BenchResult } from './run.js';
 import { median, round } from './lib/measure.js';
 
 const NS = (process.env['PBFT_NS'] ?? '4,7,13,31').split(',').map(Number);
-const CLIENTS = Number(process.env['PBFT_CLIENTS'] ?? 8);
-/** Fewer clients at 31: each one is 31 channels and its handshakes. */
-const CLIENTS_31 = Number(process.env['PBFT_CLIENTS_31'] ?? 8);
+/** Closed loops (client numbers), spread over CLIENT_PROCESSES processes of CLIENT_NODES nodes (keys, channels) each. */
+const CLIENTS = Number(process.env['PBFT_CLIENTS'] ?? 64);
+const CLIENTS_31 = Number(process.env['PBFT_CLIENTS_31'] ?? 64);
 const CLIENT_PROCESSES = 2;
+const CLIENT_NODES = Number(process.env['PBFT_CLIENT_NODES'] ?? 1);
 /**
  * Two sets of timeouts. Under closed-loop load the backups' requestTimeout must stay above the loaded machine's
  * commit latency, else they start view changes that feed on themselves (seen: 300 ms → four view changes and 1 op/s
@@ -51,11 +57,13 @@ const VC_REQUEST_TIMEOUT_MS = Number(process.env['PBFT_VC_REQUEST_TIMEOUT_MS'] ?
 const VC_RETRANSMIT_MS = Number(process.env['PBFT_VC_RETRANSMIT_MS'] ?? 250);
 /** Where the logs live: tmpdir (a disk, fdatasync ~4 ms here) unless PBFT_LOG_ROOT names e.g. /dev/shm. */
 const LOG_ROOT = process.env['PBFT_LOG_ROOT'] ?? tmpdir();
+/** PBFT_LOAD_ONLY=1: only the batched load per n (for profiling with PBFT_PROF=dir, which gives every worker --cpu-prof). */
+const LOAD_ONLY = process.env['PBFT_LOAD_ONLY'] === '1';
 const WARM_MS = 1_500;
 const MEASURE_MS = 4_000;
 const UNBATCHED_MEASURE_MS = 3_000;
 const VIEW_CHANGE_WAIT_MS = 30_000;
-const NODE_FLAGS = ['--max-old-space-size=128'];
+const NODE_FLAGS = ['--max-old-space-size=128', ...(process.env['PBFT_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['PBFT_PROF']}`] : [])];
 const GOALS = { p50Ms7: 10, opsPerSec7: 5_000, viewChangeMs7: 500 };
 
 /**
@@ -91,7 +99,7 @@ async function launch(n: number, clientCount: number, tuning: Reply, retransmitM
     for (let p = 0; p < clients.length; p++) {
       const count = Math.min(per, clientCount - p * per);
       if (count <= 0) continue;
-      const r = await clients[p]!.call('clients', { groupId, base: 1000 + p * per, count, replicas: peers, retransmitTimeoutMs: retransmitMs }, 120_000);
+      const r = await clients[p]!.call('clients', { groupId, base: 1000 + p * per, count, nodes: CLIENT_NODES, replicas: peers, retransmitTimeoutMs: retransmitMs }, 120_000);
       made.push(...(r['clients'] as PeerInfo[]));
     }
     await Promise.all(
@@ -200,12 +208,15 @@ async function viewChange(g: Group): Promise<{ ms: number; newViewMs: number; fr
   return { error: `no commit in a new view ${VIEW_CHANGE_WAIT_MS} ms after the kill` };
 }
 
-/** The signature costs every replica message pays, measured here (median of 200). */
+/** The cost of a certified Ed25519 signature, as the replicas make and check them (median of 200). */
 function signatureCosts(): { signMs: number; verifyMs: number } {
   const k = generateKeyPair();
+  const group = randomBytes(16);
+  const key = ConsensusKey.derive(k.secretKey, group, 'replica', 0);
+  const check = certifiedVerifier(group, 'replica', new Map([[0, k.publicKey]]));
   const msg = randomBytes(120);
-  const sig = sign(k.secretKey, msg);
-  for (let i = 0; i < 50; i++) verify(k.publicKey, msg, sign(k.secretKey, msg));
+  const sig = key.sign(msg);
+  for (let i = 0; i < 50; i++) check(0, msg, key.sign(msg));
   const time = (fn: () => unknown): number => {
     const xs: number[] = [];
     for (let i = 0; i < 200; i++) {
@@ -215,7 +226,9 @@ function signatureCosts(): { signMs: number; verifyMs: number } {
     }
     return median(xs);
   };
-  return { signMs: time(() => sign(k.secretKey, msg)), verifyMs: time(() => verify(k.publicKey, msg, sig)) };
+  const out = { signMs: time(() => key.sign(msg)), verifyMs: time(() => check(0, msg, sig)) };
+  key.destroy();
+  return out;
 }
 
 /** One group under closed-loop load: latency, throughput and where the CPU goes; the view change too when asked. */
@@ -229,10 +242,10 @@ async function underLoad(n: number, tuning: Reply, withViewChange: boolean, sign
     const w = await measureWindow(g, n >= 31 ? 2 * MEASURE_MS : n <= 7 ? MEASURE_MS : UNBATCHED_MEASURE_MS + MEASURE_MS);
     const vc = withViewChange ? await viewChange(g) : undefined;
     await Promise.all(g.clients.map((c) => c.call('stop-loop', { graceMs: 2_000 }).catch(() => ({}))));
-    // Per op per replica: one signed reply, plus prepare and commit per batch (the pre-prepare at the primary, 1/n of it);
-    // verified: the client's request, the pre-prepare, n−1 prepares and n−1 commits per batch (an upper bound: the core may stop at its quorum).
-    const signs = 1 + (2 + 1 / n) / w.batch;
-    const verifies = 1 + (1 + 2 * (n - 1)) / w.batch;
+    // Per op per replica: its prepare per batch (the pre-prepare at the primary, 1/n of it); verified: the pre-prepare and
+    // n−1 prepares per batch (an upper bound: the core may stop at its quorum). Requests from their client's channel: none.
+    const signs = 1 / w.batch;
+    const verifies = n / w.batch;
     const sigMs = signs * signMs + verifies * verifyMs;
     const lessIdle = Math.max(0, w.replicaCpuMsPerOp - (idle * w.ms) / 1000 / Math.max(1, w.count));
     const machine = w.replicaCpuMsPerOp * n + w.clientCpuMsPerOp;
@@ -309,7 +322,7 @@ export default async function pbftBench(): Promise<BenchResult> {
       } catch (err) {
         result[`error${n}`] = message(err);
       }
-      if (n > 13) continue;
+      if (n > 13 || LOAD_ONLY) continue;
       try {
         const r = await underLoad(n, { ...tuning, maxBatch: 1 }, false, signMs, verifyMs, live);
         result[`opsPerSec${n}Unbatched`] = Math.round(r.w.opsPerSec);
@@ -343,7 +356,7 @@ export default async function pbftBench(): Promise<BenchResult> {
     loadTimeouts: `requestTimeout ${LOAD_REQUEST_TIMEOUT_MS} ms, client retransmit ${LOAD_RETRANSMIT_MS} ms`,
     viewChangeTimeouts: `n<=13: own group, 1 closed-loop client, requestTimeout ${VC_REQUEST_TIMEOUT_MS} ms, client retransmit ${VC_RETRANSMIT_MS} ms; n=31: under load with the load timeouts`,
     statusInterval: process.env['PBFT_STATUS_MS'] !== undefined ? `${process.env['PBFT_STATUS_MS']} ms` : '25·n ms (100 at n=4, 775 at n=31)',
-    clients: `${CLIENTS} closed-loop (n=31: ${CLIENTS_31}) over ${CLIENT_PROCESSES} processes, each client its own key and channels`,
+    clients: `${CLIENTS} closed-loop (n=31: ${CLIENTS_31}) over ${CLIENT_PROCESSES} processes, ${CLIENT_NODES} client node(s) (key, channels) per process`,
     signMs: round(signMs, 3),
     verifyMs: round(verifyMs, 3),
     fdatasync: 'logs under ' + LOG_ROOT,

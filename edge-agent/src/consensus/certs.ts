@@ -1,4 +1,4 @@
-import { batchDigest, bytesEqual, decodeFrame, hex, type Frame, type MessageLimits, type ReplicaBody } from './messages.js';
+import { CHANNEL_KINDS, batchDigest, bytesEqual, decodeFrame, hex, type Frame, type MessageLimits, type ReplicaBody } from './messages.js';
 import type { ClientVerifier, ConsensusVerifier } from './types.js';
 import { fail } from './errors.js';
 import { VerifyCache } from './verify-cache.js';
@@ -65,7 +65,7 @@ export class Certs {
   /** A replica frame's signature by the replica it names (cached by frame id). */
   signedByReplica(f: Frame): boolean {
     const body = f.body;
-    if (body.k === 'request') return false;
+    if (body.k === 'request' || CHANNEL_KINDS.has(body.k)) return false;
     if (body.r >= this.quorum.n) return false;
     return this.cache.memo(`r:${f.id}`, () => this.verifier.verify(body.r, f.signed, f.signature));
   }
@@ -86,11 +86,15 @@ export class Certs {
     return f as Frame<Extract<ReplicaBody, { k: K }>>;
   }
 
-  /** Every entry a valid request frame: what a pre-prepare's batch must hold. */
-  batchValid(batch: readonly Uint8Array[]): boolean {
+  /**
+   * Every entry a valid request frame: what a pre-prepare's batch must hold. `known` names
+   * requests this replica already holds from their client's own channel (no signature check).
+   */
+  batchValid(batch: readonly Uint8Array[], known?: (client: number, id: string) => boolean): boolean {
     for (const b of batch) {
       const f = decodeFrame(b, this.limits);
-      if (typeof f === 'string' || !this.requestValid(f)) return false;
+      if (typeof f === 'string' || f.body.k !== 'request') return false;
+      if (known?.(f.body.client, f.id) !== true && !this.requestValid(f)) return false;
     }
     return true;
   }

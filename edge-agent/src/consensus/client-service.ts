@@ -1,35 +1,44 @@
 /**
- * A PBFT client over the secure channels: the thin shell around Client.
- * Operations are submitted one after another (the core keeps one outstanding
- * request); each resolves with the result f+1 replicas agreed on. Timestamps
- * start at the clock's microseconds, so a restarted client is above the last
- * one it used and its requests are not taken for replays.
+ * PBFT clients over the secure channels: the thin shell around Client cores.
+ * One service speaks for `concurrency` client numbers (self, self+1, …) under
+ * this node's identity, so that many operations may be outstanding at once
+ * while each client keeps the one-request-at-a-time rule the replicas'
+ * de-duplication relies on. Each operation resolves with the result f+1
+ * replicas agreed on. Requests are signed with the group's Ed25519 key of
+ * their client number (signing-keys.ts); timestamps start at the clock's
+ * microseconds, so a restarted client is above the last one it used.
  */
 import { systemClock, type Clock, type Timer } from '../clock/index.js';
-import { peerIdOf, sign, toHex, verify } from '../identity/index.js';
+import { peerIdOf, toHex } from '../identity/index.js';
 import { routeSession, type Messenger } from '../transport/index.js';
 import { Client, type ClientAction } from './client.js';
 import { ConsensusError } from './errors.js';
+import { decodeFrame } from './messages.js';
 import type { KeyRoster } from './replica-service.js';
 import { consensusFrame, replyRoute } from './service-messages.js';
+import { ConsensusKey } from './signing-keys.js';
 
 export interface ClientServiceOptions {
   readonly messenger: Messenger;
   readonly groupId: Uint8Array;
   /** Replica number → identity public key, 0..n−1. */
   readonly replicas: KeyRoster;
-  /** Our client number, as the replicas' client roster names us. */
+  /** Our first client number, as the replicas' client roster names us. */
   readonly self: number;
-  /** Our identity secret key: signs our requests. Copied; the copy is wiped at close. */
+  /** How many client numbers (self, self+1, …) this service speaks for: operations outstanding at once (default 1). */
+  readonly concurrency?: number;
+  /** Our identity secret key: derives our signing keys; only read while constructing. */
   readonly secretKey: Uint8Array;
   readonly clock?: Clock;
-  /** ms before the outstanding request goes to every replica (default 500). */
+  /** ms before an outstanding request goes to every replica again (default 500). */
   readonly retransmitTimeoutMs?: number;
 }
 
 export interface Committed {
   readonly result: Uint8Array;
   readonly timestamp: number;
+  /** The client number that carried the operation. */
+  readonly client: number;
   /** The replicas whose matching replies made the result. */
   readonly replicas: readonly number[];
 }
@@ -40,17 +49,21 @@ interface Waiting {
   readonly reject: (err: Error) => void;
 }
 
+interface Lane {
+  readonly core: Client;
+  readonly key: ConsensusKey;
+  current: Waiting | undefined;
+  timer: Timer | undefined;
+}
+
 export class ClientService {
   readonly #o: ClientServiceOptions;
-  readonly #core: Client;
   readonly #clock: Clock;
-  readonly #secretKey: Uint8Array;
+  readonly #lanes = new Map<number, Lane>();
   readonly #peerOf = new Map<number, Uint8Array>();
   readonly #replicaOf = new Map<string, number>();
   readonly #queue: Waiting[] = [];
   readonly #unroute: () => void;
-  #current: Waiting | undefined;
-  #timer: Timer | undefined;
   #closed = false;
 
   constructor(o: ClientServiceOptions) {
@@ -58,6 +71,9 @@ export class ClientService {
     if (typeof o.messenger?.handle !== 'function') throw new ConsensusError('BAD_ARGUMENT', 'ClientService: a Messenger is required');
     if (!(o.replicas instanceof Map)) throw new ConsensusError('BAD_ARGUMENT', 'ClientService: replicas must be a Map of number -> public key');
     if (!(o.secretKey instanceof Uint8Array)) throw new ConsensusError('BAD_ARGUMENT', 'ClientService: secretKey must be a Uint8Array');
+    const concurrency = o.concurrency ?? 1;
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 4096) throw new ConsensusError('BAD_ARGUMENT', 'ClientService: concurrency must be an integer from 1 to 4096');
+    if (!Number.isSafeInteger(o.self) || o.self < 0 || o.self + concurrency - 1 > 0xffffffff) throw new ConsensusError('BAD_ARGUMENT', 'ClientService: self must be a u32 (and so must self + concurrency - 1)');
     this.#o = o;
     this.#clock = o.clock ?? systemClock;
     for (const [m, key] of o.replicas) {
@@ -65,19 +81,26 @@ export class ClientService {
       this.#peerOf.set(m, peer);
       this.#replicaOf.set(toHex(peer), m);
     }
-    this.#secretKey = Uint8Array.from(o.secretKey);
-    this.#core = new Client({
-      id: o.self,
-      n: o.replicas.size,
-      verifier: { verify: (r, bytes, sig) => { const key = o.replicas.get(r); return key !== undefined && verify(key, bytes, sig); } },
-      signer: { sign: (bytes) => sign(this.#secretKey, bytes) },
-      firstTimestamp: Math.floor(this.#clock.now() * 1000),
-      ...(o.retransmitTimeoutMs !== undefined ? { retransmitTimeout: o.retransmitTimeoutMs } : {}),
-    });
-    // Replies come under the group's reply route; our requests go out under the group's id.
+    const first = Math.floor(this.#clock.now() * 1000);
+    for (let id = o.self; id < o.self + concurrency; id++) {
+      const key = ConsensusKey.derive(o.secretKey, o.groupId, 'client', id);
+      const core = new Client({
+        id,
+        n: o.replicas.size,
+        signer: key,
+        firstTimestamp: first,
+        ...(o.retransmitTimeoutMs !== undefined ? { retransmitTimeout: o.retransmitTimeoutMs } : {}),
+      });
+      this.#lanes.set(id, { core, key, current: undefined, timer: undefined });
+    }
+    // Replies come under the group's reply route, to the client number they name; our requests go out under the group's id.
     this.#unroute = routeSession(o.messenger, consensusFrame, replyRoute(o.groupId), (msg) => {
       const from = this.#replicaOf.get(toHex(msg.peerId));
-      if (from !== undefined && !this.#closed) this.#run(this.#core.receive(from, msg.body.frame, this.#clock.now()));
+      if (from === undefined || this.#closed) return;
+      const f = decodeFrame(msg.body.frame);
+      if (typeof f === 'string' || f.body.k !== 'reply') return;
+      const lane = this.#lanes.get(f.body.client);
+      if (lane !== undefined) this.#run(lane, lane.core.receive(from, msg.body.frame, this.#clock.now()));
     });
   }
 
@@ -91,34 +114,46 @@ export class ClientService {
     });
   }
 
+  /** Operations waiting for a free client number, and those outstanding. */
+  get load(): { readonly queued: number; readonly outstanding: number } {
+    let outstanding = 0;
+    for (const lane of this.#lanes.values()) if (lane.current !== undefined) outstanding++;
+    return { queued: this.#queue.length, outstanding };
+  }
+
   #next(): void {
-    if (this.#current !== undefined || this.#closed) return;
-    const w = this.#queue.shift();
-    if (w === undefined) return;
-    this.#current = w;
-    try {
-      this.#run(this.#core.request(w.op, this.#clock.now()));
-    } catch (err) {
-      this.#current = undefined;
-      w.reject(err as Error);
-      this.#next();
+    if (this.#closed) return;
+    for (const lane of this.#lanes.values()) {
+      if (this.#queue.length === 0) return;
+      if (lane.current !== undefined) continue;
+      const w = this.#queue.shift()!;
+      lane.current = w;
+      try {
+        this.#run(lane, lane.core.request(w.op, this.#clock.now()));
+      } catch (err) {
+        lane.current = undefined;
+        w.reject(err as Error);
+      }
     }
   }
 
-  #run(actions: readonly ClientAction[]): void {
+  #run(lane: Lane, actions: readonly ClientAction[]): void {
+    let freed = false;
     for (const a of actions) {
       if (a.kind === 'send') this.#send(this.#peerOf.get(a.to), a.bytes);
       else if (a.kind === 'broadcast') for (const peer of this.#peerOf.values()) this.#send(peer, a.bytes);
       else {
-        const w = this.#current;
-        this.#current = undefined;
-        w?.resolve({ result: a.result, timestamp: a.timestamp, replicas: a.replicas });
-        this.#next();
+        const w = lane.current;
+        lane.current = undefined;
+        freed = true;
+        w?.resolve({ result: a.result, timestamp: a.timestamp, client: lane.core.id, replicas: a.replicas });
       }
     }
-    this.#timer?.cancel();
-    const at = this.#core.nextDeadline();
-    if (at !== undefined && !this.#closed) this.#timer = this.#clock.setTimer(Math.max(0, at - this.#clock.now()), () => this.#run(this.#core.tick(this.#clock.now())));
+    lane.timer?.cancel();
+    lane.timer = undefined;
+    const at = lane.core.nextDeadline();
+    if (at !== undefined && !this.#closed) lane.timer = this.#clock.setTimer(Math.max(0, at - this.#clock.now()), () => this.#run(lane, lane.core.tick(this.#clock.now())));
+    if (freed) this.#next();
   }
 
   #send(peer: Uint8Array | undefined, frame: Uint8Array): void {
@@ -126,16 +161,18 @@ export class ClientService {
     this.#o.messenger.send(peer, consensusFrame, { sessionId: this.#o.groupId, frame }).catch(() => {});
   }
 
-  /** Stops: pending submissions reject with BAD_STATE, the route is removed, the key copy wiped. */
+  /** Stops: pending submissions reject with BAD_STATE, the route is removed, the signing keys dropped. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#timer?.cancel();
     this.#unroute();
-    this.#secretKey.fill(0);
     const err = new ConsensusError('BAD_STATE', 'the client closed before the request committed');
-    this.#current?.reject(err);
+    for (const lane of this.#lanes.values()) {
+      lane.timer?.cancel();
+      lane.key.destroy();
+      lane.current?.reject(err);
+      lane.current = undefined;
+    }
     for (const w of this.#queue.splice(0)) w.reject(err);
-    this.#current = undefined;
   }
 }

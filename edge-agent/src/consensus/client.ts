@@ -1,31 +1,30 @@
 import { quorums } from './certs.js';
 import { ConsensusError, fail } from './errors.js';
 import { decodeFrame, hex, sign, type MessageLimits } from './messages.js';
-import type { ConsensusSigner, ConsensusVerifier, DropReason } from './types.js';
+import type { ConsensusSigner, DropReason } from './types.js';
 import { DROP_REASONS } from './types.js';
-import { VerifyCache } from './verify-cache.js';
 
 /**
- * A PBFT client as a core without I/O: one outstanding request at a time, sent to the
- * primary it believes in, and to every replica once `retransmitTimeout` passes without a
- * result. A result is accepted only when f+1 distinct replicas sent matching replies (same
- * timestamp, same result bytes), each signed by the replica it names: at least one of them
- * is honest, and honest replicas only reply with what was committed.
+ * A PBFT client as a core without I/O: one outstanding request at a time, sent to every
+ * replica (each backup then holds the request from the client's own channel and need not
+ * check its signature inside the primary's pre-prepare, and starts its view-change timer at
+ * once), and again to every replica each `retransmitTimeout` without a result. A result is
+ * accepted only when f+1 distinct replicas sent matching replies (same timestamp, same
+ * result bytes), each from the replica it names as the channel authenticated it (`from`):
+ * at least one of them is honest, and honest replicas only reply with what was committed.
  */
 
 export interface ClientConfig {
   /** The client's number, as replicas see it in requests (u32). */
   readonly id: number;
   readonly n: number;
-  readonly verifier: ConsensusVerifier;
   /** Signs requests; omit when the shell authenticates clients on the channel. */
   readonly signer?: ConsensusSigner;
-  /** ms before sending the outstanding request to every replica (default 500). */
+  /** ms before sending the outstanding request to every replica again (default 500). */
   readonly retransmitTimeout?: number;
   /** The first timestamp used (default 1); a restarted client must start above its last one. */
   readonly firstTimestamp?: number;
   readonly maxMessageBytes?: number;
-  readonly cache?: VerifyCache;
 }
 
 export type ClientAction =
@@ -48,11 +47,9 @@ export class Client {
   readonly id: number;
   private readonly n: number;
   private readonly f: number;
-  private readonly verifier: ConsensusVerifier;
   private readonly signer: ConsensusSigner | undefined;
   private readonly timeout: number;
   private readonly limits: MessageLimits;
-  private readonly cache: VerifyCache;
   private readonly dropped: Record<DropReason, number>;
   private view = 0;
   private nextT: number;
@@ -62,7 +59,6 @@ export class Client {
     if (typeof c !== 'object' || c === null) fail('client config must be an object');
     if (!Number.isSafeInteger(c.id) || c.id < 0 || c.id > 0xffffffff) fail(`client id must be a u32, got ${String(c.id)}`);
     if (!Number.isSafeInteger(c.n) || c.n < 4 || c.n > 1024) fail(`n must be an integer from 4 to 1024, got ${String(c.n)}`);
-    if (typeof c.verifier?.verify !== 'function') fail('verifier.verify is required');
     if (c.signer !== undefined && typeof c.signer.sign !== 'function') fail('signer.sign must be a function');
     const timeout = c.retransmitTimeout ?? 500;
     if (!Number.isSafeInteger(timeout) || timeout < 1) fail('retransmitTimeout must be a positive integer');
@@ -73,12 +69,10 @@ export class Client {
     this.id = c.id;
     this.n = c.n;
     this.f = quorums(c.n).f;
-    this.verifier = c.verifier;
     this.signer = c.signer;
     this.timeout = timeout;
     this.nextT = first;
     this.limits = { maxBytes, maxItems: 16 };
-    this.cache = c.cache ?? new VerifyCache(10_000);
     this.dropped = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
   }
 
@@ -99,7 +93,7 @@ export class Client {
     const bytes = sign({ k: 'request', client: this.id, t, op }, this.signer);
     if (bytes.length > this.limits.maxBytes) fail(`request of ${bytes.length} bytes exceeds maxMessageBytes`);
     this.current = { t, bytes, deadline: now + this.timeout, votes: new Map(), results: new Map(), replied: new Set() };
-    return [{ kind: 'send', to: this.view % this.n, bytes }];
+    return [{ kind: 'broadcast', bytes }];
   }
 
   nextDeadline(): number | undefined {
@@ -133,10 +127,9 @@ export class Client {
     if (body.client !== this.id) return 'invalid';
     const c = this.current;
     if (c === undefined || body.t !== c.t) return 'stale';
+    // Replies are not signed: the channel names the replica, which must be the one replying.
+    if (from !== body.r) return 'wrong-sender';
     if (c.replied.has(body.r)) return 'duplicate';
-    const ok = this.cache.memo(f.id, () => this.verifier.verify(body.r, f.signed, f.signature));
-    if (!ok) return 'bad-signature';
-    void from;
     c.replied.add(body.r);
     const key = hex(body.result);
     let voters = c.votes.get(key);

@@ -11,6 +11,7 @@ export {
   type ReplicaEvent,
 } from './types.js';
 export {
+  CHANNEL_KINDS,
   batchDigest,
   bytesEqual,
   hex,
@@ -43,6 +44,7 @@ export { Replica, type ReplicaStats } from './replica.js';
 export { Client, type ClientConfig, type ClientAction } from './client.js';
 export { KvStateMachine, encodeKvOp, decodeKvResult, type StateMachine, type KvOp, type KvResult } from './state-machine.js';
 export { VerifyCache } from './verify-cache.js';
+export { ConsensusKey, certifiedVerifier, CERTIFIED_SIGNATURE_BYTES, type KeyRole, type IdentityRoster } from './signing-keys.js';
 export { consensusFrame, replyRoute, withConsensusMessages, MAX_FRAME_BYTES } from './service-messages.js';
 export { encodePersistRecord, decodePersistRecord } from './persist-codec.js';
 export { ReplicaService, type ReplicaServiceOptions, type ReplicaServiceStats, type ReplicaTuning, type KeyRoster } from './replica-service.js';

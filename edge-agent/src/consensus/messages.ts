@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { decodeCanonical, decodeSignedFrame, encodeCanonical, encodeSignedFrame } from '../wire/index.js';
+import { decodeCanonical, decodeSignedFrame, encodeCanonical, encodeSignedFrame, MAX_FRAME_SIGNATURE_BYTES } from '../wire/index.js';
 import { toHex as hex } from '../identity/index.js';
 
 export { hex };
@@ -9,10 +9,11 @@ import type { ConsensusSigner, DropReason } from './types.js';
 /**
  * PBFT's messages (Castro–Liskov, OSDI '99 / TOCS 2002). Every message is a frame
  *   {b: canonical body bytes, s: signature over DOMAIN || b}
- * Replica messages are signed by the replica named in the body (`r`), so certificates
- * (prepared certificates, checkpoint proofs, view-changes inside a new-view) can be handed
- * to third parties; a request's `s` is the client's signature, or empty when the shell
- * authenticates clients on the channel instead.
+ * What travels in a certificate (pre-prepares, prepares, checkpoints, view-changes, new-views,
+ * the state with its proof) is signed by the replica named in the body (`r`), so it can be
+ * handed to third parties. What never does (commits, replies, status, fetch: CHANNEL_KINDS)
+ * goes unsigned, `s` empty: the secure channel names its sender, who must be `r`. A request's
+ * `s` is the client's signature, or empty when the shell authenticates clients instead.
  */
 
 const DOMAIN = new TextEncoder().encode('edge-agent/consensus/pbft/v1\0');
@@ -125,6 +126,13 @@ export type ReplicaBody =
 export type Body = RequestBody | ReplicaBody;
 export type Kind = Body['k'];
 
+/**
+ * Kinds authenticated by the channel alone: no certificate ever carries them (commit
+ * certificates are not needed by view changes, which use prepared certificates), so a
+ * signature would buy nothing but CPU. Accepted only from the replica they name.
+ */
+export const CHANNEL_KINDS: ReadonlySet<Kind> = new Set<Kind>(['commit', 'reply', 'status', 'fetch']);
+
 export interface Frame<B extends Body = Body> {
   /** The whole frame, as it travels. */
   readonly bytes: Uint8Array;
@@ -157,7 +165,7 @@ export function batchDigest(batch: readonly Uint8Array[]): Uint8Array {
   return sha256(encodeCanonical([...batch]));
 }
 
-/** Encodes and signs a body; `signer` undefined leaves the signature empty (unsigned requests). */
+/** Encodes and signs a body; `signer` undefined (unsigned requests) or a CHANNEL_KINDS body leaves the signature empty. */
 export function sign(body: Body, signer: ConsensusSigner | undefined): Uint8Array {
   if (typeof body !== 'object' || body === null || typeof body.k !== 'string' || !Object.hasOwn(KEYS, body.k)) fail('sign: body must be a message body with a known kind');
   if (signer !== undefined && typeof signer.sign !== 'function') fail('sign: signer.sign must be a function');
@@ -167,8 +175,8 @@ export function sign(body: Body, signer: ConsensusSigner | undefined): Uint8Arra
   } catch (err) {
     throw new ConsensusError('BAD_ARGUMENT', `sign: ${body.k} body cannot be encoded: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  const s = signer === undefined ? new Uint8Array(0) : signer.sign(withDomain(b));
-  if (!(s instanceof Uint8Array) || s.length > 128) fail('sign: the signer must return at most 128 bytes');
+  const s = signer === undefined || CHANNEL_KINDS.has(body.k) ? new Uint8Array(0) : signer.sign(withDomain(b));
+  if (!(s instanceof Uint8Array) || s.length > MAX_FRAME_SIGNATURE_BYTES) fail(`sign: the signer must return at most ${MAX_FRAME_SIGNATURE_BYTES} bytes`);
   return encodeSignedFrame(b, s);
 }
 

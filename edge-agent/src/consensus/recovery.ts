@@ -1,7 +1,7 @@
 import { parseBundle, type ReplyRow } from './bundle.js';
 import { Certs, planNewView, primaryOf, type PreparedCert, type ViewChangeInfo } from './certs.js';
 import { ConsensusError, fail } from './errors.js';
-import { bytesEqual, decodeFrame, sha256, type CommitBody, type Frame, type PrePrepareBody, type PrepareBody, type ReplicaBody } from './messages.js';
+import { CHANNEL_KINDS, bytesEqual, decodeFrame, sha256, type CommitBody, type Frame, type PrePrepareBody, type PrepareBody, type ReplicaBody } from './messages.js';
 import type { PersistRecord } from './types.js';
 
 /**
@@ -100,7 +100,7 @@ export function readRecords(records: readonly PersistRecord[], id: number, certs
     } else if (r.type === 'message') {
       const f = decodeFrame(r.bytes, certs.limits);
       if (typeof f === 'string' || f.body.k === 'request' || !OWN_KINDS.has(f.body.k)) return corrupt(i, 'not a message a replica persists');
-      if (f.body.r !== id || !certs.signedByReplica(f)) return corrupt(i, `not signed by replica ${id}`);
+      if (f.body.r !== id || (!CHANNEL_KINDS.has(f.body.k) && !certs.signedByReplica(f))) return corrupt(i, `not signed by replica ${id}`);
       own.push(f as Frame<ReplicaBody>);
     } else if (r.type === 'prepared') {
       const p = certs.replicaFrame(r.pp, 'preprepare');

@@ -1,15 +1,19 @@
 /**
  * A PBFT replica over the secure channels: the thin shell around Replica.
  * Frames travel as 'consensus/pbft' messages routed by the group's id; the
- * channel names the sender. What the core asks to persist is appended to the
- * replica's log (fdatasync, group commit) before any later action of the same
- * list is carried out, so a replica killed at any moment and rebuilt from its
- * log never contradicts what it sent. One timer follows the core's deadline.
+ * channel names the sender (a replica, or a node speaking for client numbers).
+ * Signatures are made with the group's Ed25519 keys certified by the identity
+ * keys (signing-keys.ts). What the core asks to persist is appended to the
+ * replica's log at once, and every later action (of its list and of later
+ * lists) waits until it is durable (fdatasync, group commit), so a replica
+ * killed at any moment and rebuilt from its log never contradicts what it
+ * sent, while the appends of lists that follow each other share one fdatasync.
+ * One timer follows the core's deadline.
  */
 import { rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { systemClock, type Clock, type Timer } from '../clock/index.js';
-import { peerIdOf, sign, toHex, verify } from '../identity/index.js';
+import { peerIdOf, toHex } from '../identity/index.js';
 import { AppendLog, fsyncDir } from '../store/index.js';
 import { routeSession, type Messenger } from '../transport/index.js';
 import type { ReplicaConfig } from './config.js';
@@ -17,23 +21,24 @@ import { ConsensusError } from './errors.js';
 import { decodePersistRecord, encodePersistRecord } from './persist-codec.js';
 import { Replica } from './replica.js';
 import { consensusFrame, replyRoute } from './service-messages.js';
+import { ConsensusKey, certifiedVerifier } from './signing-keys.js';
 import type { StateMachine } from './state-machine.js';
 import type { PersistRecord, ReplicaAction, ReplicaEvent } from './types.js';
 
-/** Number → identity public key (33-byte secp256k1): replicas are 0..n−1, clients any u32. */
+/** Number → identity public key (33-byte secp256k1): replicas are 0..n−1, clients any u32 (one node may hold several). */
 export type KeyRoster = ReadonlyMap<number, Uint8Array>;
 
-export type ReplicaTuning = Partial<Pick<ReplicaConfig, 'checkpointInterval' | 'logWindow' | 'maxBatch' | 'batchDelay' | 'requestTimeout' | 'maxBackoff' | 'statusInterval'>>;
+export type ReplicaTuning = Partial<Pick<ReplicaConfig, 'checkpointInterval' | 'logWindow' | 'maxBatch' | 'batchDelay' | 'maxInFlight' | 'requestTimeout' | 'maxBackoff' | 'statusInterval'>>;
 
 export interface ReplicaServiceOptions {
   readonly messenger: Messenger;
   /** The group's id (16 to 64 bytes), the same at every replica and client of the group. */
   readonly groupId: Uint8Array;
   readonly replicas: KeyRoster;
-  /** Only these clients' requests are taken (each signed with its key). */
+  /** Only these clients' requests are taken: from the node with that key, or signed with the client's certified key. */
   readonly clients: KeyRoster;
   readonly self: number;
-  /** Our identity secret key: signs our messages. Copied; the copy is wiped at stop. */
+  /** Our identity secret key: derives and certifies our signing key; only read while starting. */
   readonly secretKey: Uint8Array;
   readonly stateMachine: StateMachine;
   /** The replica's log file (created 0600 if absent). */
@@ -61,12 +66,16 @@ export interface ReplicaServiceStats {
 const COMPACT_FACTOR = 4;
 const COMPACT_MIN_RECORDS = 256;
 
-function peerIndex(roster: KeyRoster, name: string): Map<string, number> {
+/** Peer id (hex) → the numbers that node holds in the roster. */
+function peerIndex(roster: KeyRoster, name: string): Map<string, Set<number>> {
   if (!(roster instanceof Map)) throw new ConsensusError('BAD_ARGUMENT', `${name} must be a Map of number -> public key`);
-  const out = new Map<string, number>();
+  const out = new Map<string, Set<number>>();
   for (const [m, key] of roster) {
     if (!Number.isSafeInteger(m) || m < 0) throw new ConsensusError('BAD_ARGUMENT', `${name}: ${String(m)} is not a number`);
-    out.set(toHex(peerIdOf(key)), m);
+    const peer = toHex(peerIdOf(key));
+    let set = out.get(peer);
+    if (set === undefined) out.set(peer, (set = new Set()));
+    set.add(m);
   }
   return out;
 }
@@ -75,44 +84,47 @@ export class ReplicaService {
   readonly #o: ReplicaServiceOptions;
   readonly #core: Replica;
   #log: AppendLog;
-  readonly #secretKey: Uint8Array;
+  readonly #key: ConsensusKey;
   readonly #clock: Clock;
-  readonly #replicaOf: Map<string, number>;
-  readonly #clientOf: Map<string, number>;
+  readonly #replicaOf = new Map<string, number>();
+  readonly #clientsOf: Map<string, Set<number>>;
   readonly #peerOfReplica = new Map<number, Uint8Array>();
   readonly #peerOfClient = new Map<number, Uint8Array>();
   readonly #recovered: number;
   readonly #replies: Uint8Array;
   #unroute: () => void = () => {};
   #timer: Timer | undefined;
+  /** Everything handed to the shell so far, in order; actions wait on it while steps are pending. */
   #chain: Promise<void> = Promise.resolve();
+  #pending = 0;
+  /** A compaction is queued or running: appends go through the chain (the log is being replaced). */
+  #compacting = false;
   #persisted = 0;
   #compactions = 0;
   #stopped = false;
   #failed: Error | undefined;
 
-  private constructor(o: ReplicaServiceOptions, log: AppendLog, records: readonly PersistRecord[], secretKey: Uint8Array) {
+  private constructor(o: ReplicaServiceOptions, log: AppendLog, records: readonly PersistRecord[], key: ConsensusKey) {
     this.#o = o;
     this.#log = log;
-    this.#secretKey = secretKey;
+    this.#key = key;
     this.#clock = o.clock ?? systemClock;
-    this.#replicaOf = peerIndex(o.replicas, 'replicas');
-    this.#clientOf = peerIndex(o.clients, 'clients');
-    for (const [m, key] of o.replicas) this.#peerOfReplica.set(m, peerIdOf(key));
-    for (const [m, key] of o.clients) this.#peerOfClient.set(m, peerIdOf(key));
+    for (const [peer, numbers] of peerIndex(o.replicas, 'replicas')) {
+      if (numbers.size !== 1) throw new ConsensusError('BAD_ARGUMENT', 'ReplicaService: one node holds one replica number');
+      this.#replicaOf.set(peer, numbers.values().next().value as number);
+    }
+    this.#clientsOf = peerIndex(o.clients, 'clients');
+    for (const [m, k] of o.replicas) this.#peerOfReplica.set(m, peerIdOf(k));
+    for (const [m, k] of o.clients) this.#peerOfClient.set(m, peerIdOf(k));
     this.#recovered = records.length;
     this.#replies = replyRoute(o.groupId);
-    const keyOf = (roster: KeyRoster) => (who: number, bytes: Uint8Array, sig: Uint8Array): boolean => {
-      const key = roster.get(who);
-      return key !== undefined && verify(key, bytes, sig);
-    };
     this.#core = new Replica({
       ...o.tuning,
       id: o.self,
       n: o.replicas.size,
-      signer: { sign: (bytes) => sign(this.#secretKey, bytes) },
-      verifier: { verify: keyOf(o.replicas) },
-      clientVerifier: { verify: keyOf(o.clients) },
+      signer: key,
+      verifier: { verify: certifiedVerifier(o.groupId, 'replica', o.replicas) },
+      clientVerifier: { verify: certifiedVerifier(o.groupId, 'client', o.clients) },
       stateMachine: o.stateMachine,
       now: this.#clock.now(),
       ...(records.length > 0 ? { recovered: records } : {}),
@@ -127,17 +139,17 @@ export class ReplicaService {
     if (!(o.secretKey instanceof Uint8Array)) throw new ConsensusError('BAD_ARGUMENT', 'ReplicaService: secretKey must be a Uint8Array');
     if (!(o.replicas instanceof Map) || !o.replicas.has(o.self)) throw new ConsensusError('BAD_ARGUMENT', 'ReplicaService: the replicas must be a Map that includes self');
     for (let m = 0; m < o.replicas.size; m++) if (!o.replicas.has(m)) throw new ConsensusError('BAD_ARGUMENT', `ReplicaService: replicas must be numbered 0..${o.replicas.size - 1}`);
+    const key = ConsensusKey.derive(o.secretKey, o.groupId, 'replica', o.self);
     const { log } = await AppendLog.open(o.logPath);
     const records: PersistRecord[] = [];
-    const secretKey = Uint8Array.from(o.secretKey);
     try {
       for await (const bytes of log.records()) records.push(decodePersistRecord(bytes));
-      const service = new ReplicaService(o, log, records, secretKey);
+      const service = new ReplicaService(o, log, records, key);
       service.#unroute = routeSession(o.messenger, consensusFrame, o.groupId, (msg) => service.#incoming(toHex(msg.peerId), msg.body.frame));
       service.#run(service.#core.tick(service.#clock.now()));
       return service;
     } catch (err) {
-      secretKey.fill(0);
+      key.destroy();
       await log.close().catch(() => {});
       throw err;
     }
@@ -154,51 +166,77 @@ export class ReplicaService {
 
   #incoming(peer: string, frame: Uint8Array): void {
     if (this.#stopped || this.#failed) return;
+    // Requests for the client numbers a node holds need no signature check; a node may be a replica too.
     const replica = this.#replicaOf.get(peer);
-    // A client's frame is a request, judged by its signature; -1 marks "not a replica" to the core.
-    const from = replica ?? (this.#clientOf.has(peer) ? -1 : undefined);
-    if (from === undefined) return;
-    this.#run(this.#core.receive(from, frame, this.#clock.now()));
+    const clients = this.#clientsOf.get(peer);
+    if (replica === undefined && clients === undefined) return;
+    this.#run(this.#core.receive(replica ?? -1, frame, this.#clock.now(), clients));
   }
 
-  /** Carries out a list in order, behind every earlier list: a persist completes before what follows it. */
+  /**
+   * Carries out a list in order, behind every earlier list: an append starts at once (so the
+   * appends of consecutive lists share a group commit) and whatever follows it waits until it
+   * is durable. Nothing waits while nothing is pending.
+   */
   #run(actions: readonly ReplicaAction[]): void {
-    if (actions.length > 0) {
-      this.#chain = this.#chain.then(() => this.#carryOut(actions));
+    let stable = false;
+    for (const a of actions) {
+      if (a.kind === 'persist') {
+        stable ||= a.record.type === 'stable';
+        const bytes = encodePersistRecord(a.record);
+        if (this.#compacting) this.#then(() => this.#append(this.#log.append(bytes)));
+        else {
+          const appended = this.#log.append(bytes);
+          appended.catch(() => {}); // reported when its step runs
+          this.#then(() => this.#append(appended));
+        }
+      } else if (this.#pending === 0) this.#carryOut(a);
+      else this.#then(() => this.#carryOut(a));
+    }
+    if (stable && !this.#stopped) {
+      this.#compacting = true;
+      this.#then(async () => {
+        await this.#compactIfLarge();
+        this.#compacting = false;
+      });
     }
     this.#arm();
   }
 
-  async #carryOut(actions: readonly ReplicaAction[]): Promise<void> {
-    let stable = false;
-    for (const a of actions) {
-      if (this.#failed) return;
-      switch (a.kind) {
-        case 'persist':
-          try {
-            await this.#log.append(encodePersistRecord(a.record));
-            this.#persisted++;
-          } catch (err) {
-            this.#fail(err as Error);
-            return;
-          }
-          stable ||= a.record.type === 'stable';
-          break;
-        case 'send':
-          this.#send(this.#peerOfReplica.get(a.to), a.bytes);
-          break;
-        case 'broadcast':
-          for (const [m, peer] of this.#peerOfReplica) if (m !== this.#o.self) this.#send(peer, a.bytes);
-          break;
-        case 'reply':
-          this.#send(this.#peerOfClient.get(a.client), a.bytes, this.#replies);
-          break;
-        case 'event':
-          this.#o.onEvent?.(a.event);
-          break;
-      }
+  /** Queues a step behind everything before it. */
+  #then(step: () => void | Promise<void>): void {
+    this.#pending++;
+    this.#chain = this.#chain
+      .then(() => (this.#failed ? undefined : step()))
+      .catch((err: unknown) => this.#fail(err as Error))
+      .finally(() => {
+        this.#pending--;
+      });
+  }
+
+  async #append(appended: Promise<number>): Promise<void> {
+    await appended;
+    this.#persisted++;
+  }
+
+  #carryOut(a: ReplicaAction): void {
+    if (this.#failed) return;
+    switch (a.kind) {
+      case 'send':
+        this.#send(this.#peerOfReplica.get(a.to), a.bytes);
+        break;
+      case 'broadcast':
+        for (const [m, peer] of this.#peerOfReplica) if (m !== this.#o.self) this.#send(peer, a.bytes);
+        break;
+      case 'reply':
+        this.#send(this.#peerOfClient.get(a.client), a.bytes, this.#replies);
+        break;
+      case 'event':
+        this.#o.onEvent?.(a.event);
+        break;
+      case 'persist':
+        break; // handled by #run
     }
-    if (stable && !this.#stopped) await this.#compactIfLarge();
   }
 
   /**
@@ -248,7 +286,7 @@ export class ReplicaService {
     this.#o.onFailure?.(err);
   }
 
-  /** Stops serving: no timer, no route, the pending writes finished, the log closed, the key copy wiped. */
+  /** Stops serving: no timer, no route, the pending writes finished, the log closed, the signing key dropped. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
@@ -256,6 +294,6 @@ export class ReplicaService {
     this.#unroute();
     await this.#chain.catch(() => {});
     await this.#log.close().catch(() => {});
-    this.#secretKey.fill(0);
+    this.#key.destroy();
   }
 }

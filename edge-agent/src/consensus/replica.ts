@@ -5,6 +5,7 @@ import { resolveConfig, type ReplicaConfig, type ResolvedConfig } from './config
 import { fail } from './errors.js';
 import { readRecords, type Recovered } from './recovery.js';
 import {
+  CHANNEL_KINDS,
   batchDigest,
   bytesEqual,
   decodeFrame,
@@ -130,6 +131,8 @@ export class Replica {
   private queue: Frame<RequestBody>[] = [];
   private queueSince = 0;
   private readonly proposed = new Set<string>();
+  /** Per client, the id of the latest request its own channel brought: those bytes need no signature check. */
+  private readonly direct = new Map<number, string>();
   /** Requests this replica waits to see executed (the view-change timer runs while any wait). */
   private readonly pending = new Map<number, Pending>();
   private timerStart: number | undefined;
@@ -142,6 +145,15 @@ export class Replica {
   private newViewFrame: Uint8Array | undefined;
   private early: Frame<PrePrepareBody>[] = [];
   private nextStatus: number;
+  /**
+   * What status answers may repair: slots executed, and pre-prepares proposed, before our
+   * previous status tick. Newer ones are still travelling in the normal case; resending them
+   * to every replica a little behind (all of them, under load) would double the traffic.
+   */
+  private repairExec = 0;
+  private repairProposed = 0;
+  private tickExec = 0;
+  private tickProposed = 0;
   private fetchTarget: { seq: number; at: number } | undefined;
   private viewChanges = 0;
   private stateTransfers = 0;
@@ -259,7 +271,7 @@ export class Replica {
     let t = this.nextStatus;
     if (this.active && this.timerStart !== undefined) t = Math.min(t, this.timerStart + this.timeout());
     if (!this.active && this.vcDeadline !== undefined) t = Math.min(t, this.vcDeadline);
-    if (this.active && this.isPrimary && this.queue.length > 0 && this.nextSeq <= this.low + this.c.L) t = Math.min(t, this.queueSince + this.c.batchDelay);
+    if (this.active && this.isPrimary && this.queue.length > 0 && this.canPropose()) t = Math.min(t, this.queueSince + this.c.batchDelay);
     if (this.fetchTarget !== undefined) t = Math.min(t, this.fetchTarget.at);
     return t;
   }
@@ -286,35 +298,58 @@ export class Replica {
     }
     if (now >= this.nextStatus) {
       this.nextStatus = now + this.c.statusInterval;
+      this.repairExec = this.tickExec;
+      this.repairProposed = this.tickProposed;
+      this.tickExec = this.lastExec;
+      this.tickProposed = this.nextSeq - 1;
       out.push({ kind: 'broadcast', bytes: this.signed({ k: 'status', v: this.view, vc: !this.active, h: this.low, e: this.lastExec, r: this.id }) });
     }
     return out;
   }
 
-  /** A message from replica or client `from` (as the channel authenticated it). Never throws on its content. */
-  receive(from: number, bytes: Uint8Array, now: number): ReplicaAction[] {
+  /**
+   * A message from replica `from` as the channel authenticated it (a negative `from`: a sender
+   * the channel did not name, whose requests are judged by their signatures). Never throws on
+   * its content.
+   */
+  receive(from: number, bytes: Uint8Array, now: number, clients?: ReadonlySet<number>): ReplicaAction[] {
     checkTime(now);
     if (!Number.isSafeInteger(from)) fail(`receive: from must be an integer, got ${String(from)}`);
+    if (clients !== undefined && !(clients instanceof Set)) fail('receive: clients must be a Set of client numbers');
     const out: ReplicaAction[] = [];
-    const reason = this.dispatch(from, bytes, now, out);
+    const reason = this.dispatch(from, clients, bytes, now, out);
     if (reason !== undefined) this.dropped[reason]++;
     return out;
   }
 
-  private dispatch(from: number, bytes: Uint8Array, now: number, out: ReplicaAction[]): DropReason | undefined {
+  /**
+   * A message from a node the channel authenticated as speaking for client numbers `clients`:
+   * a request naming one of them is taken without checking its signature, and the same bytes
+   * inside a pre-prepare are then taken without checking it either (clients send their
+   * requests to every replica, so in the normal case no replica verifies a client signature).
+   * (`receive(replica, bytes, now, clients)` when that node is also a replica.)
+   */
+  fromClient(clients: ReadonlySet<number>, bytes: Uint8Array, now: number): ReplicaAction[] {
+    return this.receive(-1, bytes, now, clients);
+  }
+
+  private dispatch(from: number, clients: ReadonlySet<number> | undefined, bytes: Uint8Array, now: number, out: ReplicaAction[]): DropReason | undefined {
     const f = decodeFrame(bytes, this.certs.limits);
     if (typeof f === 'string') return f;
     const body = f.body;
     if (body.k === 'request') {
-      if (!this.certs.requestValid(f)) return 'bad-signature';
-      return this.onRequest(f as Frame<RequestBody>, now, out);
+      const direct = clients?.has(body.client) === true;
+      if (direct) this.direct.set(body.client, f.id);
+      else if (!this.certs.requestValid(f)) return 'bad-signature';
+      return this.onRequest(f as Frame<RequestBody>, direct, now, out);
     }
     if (body.r >= this.c.n) return 'unknown-replica';
     if (body.k === 'reply') return 'invalid';
     if (body.r === this.id) return 'duplicate';
-    if (!this.certs.signedByReplica(f)) return 'bad-signature';
-    // Status and fetch are never relayed: their sender must be the channel's peer.
-    if ((body.k === 'status' || body.k === 'fetch') && from !== body.r) return 'wrong-sender';
+    // Unsigned kinds are never relayed: their sender must be the channel's peer.
+    if (CHANNEL_KINDS.has(body.k)) {
+      if (from !== body.r) return 'wrong-sender';
+    } else if (!this.certs.signedByReplica(f)) return 'bad-signature';
     switch (body.k) {
       case 'preprepare':
         return this.onPrePrepare(f as Frame<PrePrepareBody>, now, out);
@@ -340,7 +375,7 @@ export class Replica {
 
   // ---- requests and batching ----
 
-  private onRequest(f: Frame<RequestBody>, now: number, out: ReplicaAction[]): DropReason | undefined {
+  private onRequest(f: Frame<RequestBody>, direct: boolean, now: number, out: ReplicaAction[]): DropReason | undefined {
     const { client, t } = f.body;
     const last = this.replies.get(client);
     if (last !== undefined && t < last.t) return 'stale';
@@ -360,7 +395,8 @@ export class Replica {
     }
     if (!this.active) return undefined;
     if (this.isPrimary) this.enqueue(f, now, out);
-    else out.push({ kind: 'send', to: primaryOf(this.view, this.c.n), bytes: f.bytes });
+    // A request its client sent us directly went to the primary too; one that came another way is relayed.
+    else if (!direct) out.push({ kind: 'send', to: primaryOf(this.view, this.c.n), bytes: f.bytes });
     return undefined;
   }
 
@@ -374,9 +410,14 @@ export class Replica {
     this.propose(now, out, false);
   }
 
-  /** Cuts batches while the window allows: full ones always, a partial one once it waited batchDelay. */
+  /** Room for another batch: inside the log window, and fewer than maxInFlight proposed batches not yet executed. */
+  private canPropose(): boolean {
+    return this.nextSeq <= this.low + this.c.L && this.nextSeq - 1 - this.lastExec < this.c.maxInFlight;
+  }
+
+  /** Cuts batches while there is room: full ones always, a partial one once it waited batchDelay. */
   private propose(now: number, out: ReplicaAction[], timed: boolean): void {
-    while (this.queue.length > 0 && this.nextSeq <= this.low + this.c.L) {
+    while (this.queue.length > 0 && this.canPropose()) {
       const full = this.queue.length >= this.c.maxBatch;
       if (!full && !timed && !(now >= this.queueSince + this.c.batchDelay)) return;
       const take = this.queue.splice(0, this.c.maxBatch);
@@ -413,7 +454,7 @@ export class Replica {
     // What we signed for this (view, seq) before a restart binds us though the pre-prepare is gone.
     const dh = hex(d);
     for (const sent of [slot.prepareSent, slot.commitSent]) if (sent !== undefined && sent.view === v && sent.dhex !== dh) return 'conflict';
-    if (!bytesEqual(batchDigest(batch), d) || !this.certs.batchValid(batch)) return 'invalid';
+    if (!bytesEqual(batchDigest(batch), d) || !this.certs.batchValid(batch, (client, id) => this.direct.get(client) === id)) return 'invalid';
     this.install(slot, seq, { view: v, digest: d, dhex: hex(d), batch, frame: f.bytes }, now, out);
     return undefined;
   }
@@ -512,6 +553,8 @@ export class Replica {
       if (this.timerClient === undefined || !this.pending.has(this.timerClient)) this.restartTimer(now);
       out.push({ kind: 'event', event: { kind: 'executed', seq, view: pp.view, digest: pp.digest, requests: done } });
       if (seq % this.c.K === 0) this.checkpoint(seq, now, out);
+      // A batch left the flight: what queued behind it goes out now, as one batch.
+      if (this.active && this.isPrimary && this.queue.length > 0) this.propose(now, out, true);
     }
   }
 
@@ -638,14 +681,13 @@ export class Replica {
     if (!this.active || s.vc || s.v !== this.view) return undefined;
     // The primary resends pre-prepares still in flight (one may have raced ahead of its new-view).
     if (this.isPrimary) {
-      const last = Math.min(this.nextSeq - 1, Math.max(s.e, this.lastExec) + STATUS_SLOTS);
+      const last = Math.min(this.nextSeq - 1, this.repairProposed, Math.max(s.e, this.lastExec) + STATUS_SLOTS);
       for (let seq = Math.max(s.e, this.lastExec) + 1; seq <= last; seq++) {
         const pp = this.log.get(seq)?.pp;
         if (pp !== undefined && pp.view === this.view) out.push({ kind: 'send', to, bytes: pp.frame });
       }
     }
-    if (s.e >= this.lastExec) return undefined;
-    const end = Math.min(this.lastExec, s.e + STATUS_SLOTS);
+    const end = Math.min(this.lastExec, this.repairExec, s.e + STATUS_SLOTS);
     for (let seq = s.e + 1; seq <= end; seq++) {
       const slot = this.log.get(seq);
       if (slot?.pp === undefined) continue;

@@ -88,7 +88,9 @@ export class Adversary {
           continue;
         }
         if ((body?.k === 'prepare' || body?.k === 'commit') && this.has('conflicting-prepares') && half) {
+          // A vote for a digest nobody proposed, and now and then the honest one too: two votes, one slot.
           toReplica(to, sign({ ...body, d: this.rng.bytes(32) }, this.signer));
+          if (this.rng.chance(0.5)) toReplica(to, a.bytes);
           continue;
         }
         toReplica(to, a.bytes);

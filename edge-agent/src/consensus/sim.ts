@@ -289,7 +289,9 @@ export function runSim(o: SimOptions): SimResult {
       tick: (t) => replicaActions(id, replicas.get(id)!.tick(t)),
       receive: (from, bytes, t) => {
         adversaries.get(id)?.observe(bytes);
-        replicaActions(id, replicas.get(id)!.receive(from, bytes, t));
+        // A client's message arrives on its own (authenticated) channel, as in the shell.
+        const r = replicas.get(id)!;
+        replicaActions(id, from >= CLIENT_BASE ? r.fromClient(new Set([from]), bytes, t) : r.receive(from, bytes, t));
       },
     });
   }
@@ -299,7 +301,7 @@ export function runSim(o: SimOptions): SimResult {
   const expected = clientCount * perClient;
   for (let c = 0; c < clientCount; c++) {
     const cid = CLIENT_BASE + c;
-    const client = new Client({ id: cid, n, verifier: sigs.verifier, ...(signedRequests ? { signer: clientSigs.signer(cid) } : {}), retransmitTimeout: 400 });
+    const client = new Client({ id: cid, n, ...(signedRequests ? { signer: clientSigs.signer(cid) } : {}), retransmitTimeout: 400 });
     let issued = 0;
     const opFor = (i: number): Uint8Array =>
       i % 3 === 2 ? encodeKvOp({ op: 'get', key: `k${c}-${i - 1}` }) : encodeKvOp({ op: 'put', key: `k${c}-${i}`, value: new Uint8Array([c, i]) });

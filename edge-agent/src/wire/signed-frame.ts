@@ -7,8 +7,11 @@
 import { encodeCanonical } from './canonical.js';
 import { decodeCanonical } from './decode.js';
 
-/** Longest signature a frame may carry (Ed25519 and compact ECDSA take 64). */
-export const MAX_FRAME_SIGNATURE_BYTES = 128;
+/**
+ * Longest signature a frame may carry: Ed25519 and compact ECDSA take 64; a signature that
+ * carries its key's certificate (consensus keys: key 32 + certificate 64 + signature 64) 160.
+ */
+export const MAX_FRAME_SIGNATURE_BYTES = 192;
 
 export function encodeSignedFrame(body: Uint8Array, signature: Uint8Array): Uint8Array {
   return encodeCanonical({ b: body, s: signature });

@@ -197,3 +197,27 @@ test('a primary that starves one client is replaced although it serves others', 
   const b = executed(g.events, 2).flatMap((e) => e.requests).filter((x) => x.client === 2000);
   t.is(b.length, 1, 'the starved request ran in the new view');
 });
+
+test('requests from their client’s own channel need no signature, in the pre-prepare too; others must be signed', (t) => {
+  const sigs = hmacSignatures(5, 'replica');
+  const clientSigs = hmacSignatures(5, 'client');
+  const backup = (id: number): Replica =>
+    new Replica({ id, n: 4, signer: sigs.signer(id), verifier: sigs.verifier, clientVerifier: clientSigs.verifier, stateMachine: new KvStateMachine(), now: 0 });
+  const unsigned = req(7, 1, 'a');
+  const prepares = (actions: ReturnType<Replica['receive']>): number =>
+    actions.filter((a) => a.kind === 'broadcast' && (decodeFrame(a.bytes) as { body: { k: string } }).body.k === 'prepare').length;
+  const pp = (seq: number, batch: Uint8Array[]): Uint8Array => sign({ k: 'preprepare', v: 0, n: seq, d: batchDigest(batch), batch, r: 0 }, sigs.signer(0));
+
+  const b1 = backup(1);
+  b1.fromClient(new Set([7]), unsigned, 0);
+  t.is(b1.stats.dropped['bad-signature'], 0, 'taken from the channel of the node holding client 7');
+  t.is(prepares(b1.receive(0, pp(1, [unsigned]), 1)), 1, 'the same bytes in the pre-prepare: prepared without a signature check');
+
+  const b2 = backup(2);
+  t.is(prepares(b2.receive(0, pp(1, [unsigned]), 1)), 0, 'never received from its client: an unsigned request is refused');
+  t.is(b2.stats.dropped['invalid'], 1);
+  b2.fromClient(new Set([8]), unsigned, 2);
+  t.is(b2.stats.dropped['bad-signature'], 1, 'a node holding client 8 cannot speak for client 7 unsigned');
+  const signed = sign({ k: 'request', client: 7, t: 2, op: encodeKvOp({ op: 'put', key: 'b', value: new Uint8Array([2]) }) }, clientSigs.signer(7));
+  t.is(prepares(b2.receive(0, pp(1, [signed]), 3)), 1, 'a signed request is taken from anywhere');
+});

@@ -9,10 +9,11 @@
  * when its stdin closes, so it never outlives its parent.
  *
  * A worker is a replica (`start`: one ReplicaService with a KvStateMachine,
- * its log at `logPath`) or hosts clients (`clients`: each ClientService with
- * its own key, manager and messenger, since a Messenger routes one handler per
- * group; `submit` runs operations one after another, `submit-loop` runs every
- * client in a closed loop until `stop-loop`). Imported, this module only
+ * its log at `logPath`) or hosts clients (`clients`: `nodes` client nodes, each
+ * its own key, manager and messenger (a Messenger routes one handler per
+ * group) and one ClientService speaking for its share of the `count` client
+ * numbers; `submit` runs operations one after another, `submit-loop` runs one
+ * closed loop per client number until `stop-loop`). Imported, this module only
  * exports `PbftWorker`, the parent's handle on such a process.
  *
  * The channels' inbound rate limit is lifted (the default 200 messages/s per
@@ -112,6 +113,8 @@ interface HostedClient {
   readonly manager: ConnectionManager;
   readonly messenger: Messenger;
   readonly service: ClientService;
+  /** Client numbers the service speaks for: closed loops it runs at once. */
+  readonly concurrency: number;
   ops: number;
 }
 
@@ -240,10 +243,13 @@ async function workerMain(): Promise<void> {
         };
       }
       case 'clients': {
-        // Each client its own key, manager and messenger: replies are addressed to the client's key.
+        // `nodes` client nodes, each its own key, manager and messenger, speaking for `count` / nodes client
+        // numbers (closed loops at once); the roster returned lists every number with its node's key.
         const groupId = fromHex(str(c['groupId'], 'groupId'));
         const base = num(c['base'], 'base');
-        const count = num(c['count'], 'count');
+        const total = num(c['count'], 'count');
+        const count = Math.min(total, num(c['nodes'] ?? total, 'nodes'));
+        const per = Math.ceil(total / count);
         const replicas = peerList(c['replicas']);
         const rosterOfReplicas = new Map(replicas.map((p) => [p.member, fromHex(p.publicKey)] as const));
         const retransmit = c['retransmitTimeoutMs'] === undefined ? undefined : num(c['retransmitTimeoutMs'], 'retransmitTimeoutMs');
@@ -254,17 +260,20 @@ async function workerMain(): Promise<void> {
           // Listening, so a restarted replica can dial its clients back.
           const { port: p } = await m.listen('127.0.0.1:0');
           const msgr = new Messenger({ manager: m, registry });
-          const self = base + i;
+          const self = base + i * per;
+          const concurrency = Math.min(per, total - i * per);
+          if (concurrency <= 0) break;
           const service = new ClientService({
             messenger: msgr,
             groupId,
             replicas: rosterOfReplicas,
             self,
+            concurrency,
             secretKey: k.secretKey,
             ...(retransmit !== undefined ? { retransmitTimeoutMs: retransmit } : {}),
           });
-          clients.push({ self, manager: m, messenger: msgr, service, ops: 0 });
-          made.push({ member: self, publicKey: toHex(k.publicKey), port: p });
+          clients.push({ self, manager: m, messenger: msgr, service, concurrency, ops: 0 });
+          for (let j = 0; j < concurrency; j++) made.push({ member: self + j, publicKey: toHex(k.publicKey), port: p });
           await Promise.all(replicas.map((r) => dialRetrying(m, address(r))));
         }
         return { clients: made };
@@ -287,7 +296,7 @@ async function workerMain(): Promise<void> {
         running = true;
         window = new Window();
         const valueBytes = num(c['valueBytes'] ?? 16, 'valueBytes');
-        loops = clients.map((cl) => loop(cl, valueBytes));
+        loops = clients.flatMap((cl) => Array.from({ length: cl.concurrency }, () => loop(cl, valueBytes)));
         return {};
       }
       case 'mark':
