@@ -15,7 +15,7 @@ import { Client, type ClientAction } from './client.js';
 import { ConsensusError } from './errors.js';
 import { decodeFrame } from './messages.js';
 import type { KeyRoster } from './replica-service.js';
-import { consensusFrame, replyRoute } from './service-messages.js';
+import { Outbox, consensusFrame, replyRoute } from './service-messages.js';
 import { ConsensusKey } from './signing-keys.js';
 
 export interface ClientServiceOptions {
@@ -64,6 +64,9 @@ export class ClientService {
   readonly #replicaOf = new Map<string, number>();
   readonly #queue: Waiting[] = [];
   readonly #unroute: () => void;
+  readonly #outbox = new Outbox((peer, sessionId, frames) => {
+    if (!this.#closed) this.#o.messenger.send(peer, consensusFrame, { sessionId, frames }).catch(() => {});
+  });
   #closed = false;
 
   constructor(o: ClientServiceOptions) {
@@ -97,10 +100,12 @@ export class ClientService {
     this.#unroute = routeSession(o.messenger, consensusFrame, replyRoute(o.groupId), (msg) => {
       const from = this.#replicaOf.get(toHex(msg.peerId));
       if (from === undefined || this.#closed) return;
-      const f = decodeFrame(msg.body.frame);
-      if (typeof f === 'string' || f.body.k !== 'reply') return;
-      const lane = this.#lanes.get(f.body.client);
-      if (lane !== undefined) this.#run(lane, lane.core.receive(from, msg.body.frame, this.#clock.now()));
+      for (const frame of msg.body.frames) {
+        const f = decodeFrame(frame);
+        if (typeof f === 'string' || f.body.k !== 'reply') continue;
+        const lane = this.#lanes.get(f.body.client);
+        if (lane !== undefined) this.#run(lane, lane.core.receive(from, frame, this.#clock.now()));
+      }
     });
   }
 
@@ -157,14 +162,15 @@ export class ClientService {
   }
 
   #send(peer: Uint8Array | undefined, frame: Uint8Array): void {
-    if (peer === undefined) return;
-    this.#o.messenger.send(peer, consensusFrame, { sessionId: this.#o.groupId, frame }).catch(() => {});
+    if (peer === undefined || this.#closed) return;
+    this.#outbox.push(peer, this.#o.groupId, frame);
   }
 
   /** Stops: pending submissions reject with BAD_STATE, the route is removed, the signing keys dropped. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#outbox.clear();
     this.#unroute();
     const err = new ConsensusError('BAD_STATE', 'the client closed before the request committed');
     for (const lane of this.#lanes.values()) {

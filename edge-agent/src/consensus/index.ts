@@ -45,7 +45,7 @@ export { Client, type ClientConfig, type ClientAction } from './client.js';
 export { KvStateMachine, encodeKvOp, decodeKvResult, type StateMachine, type KvOp, type KvResult } from './state-machine.js';
 export { VerifyCache } from './verify-cache.js';
 export { ConsensusKey, certifiedVerifier, CERTIFIED_SIGNATURE_BYTES, type KeyRole, type IdentityRoster } from './signing-keys.js';
-export { consensusFrame, replyRoute, withConsensusMessages, MAX_FRAME_BYTES } from './service-messages.js';
+export { consensusFrame, replyRoute, withConsensusMessages, Outbox, MAX_FRAME_BYTES, MAX_FRAMES_PER_MESSAGE, type SendFrames } from './service-messages.js';
 export { encodePersistRecord, decodePersistRecord } from './persist-codec.js';
 export { ReplicaService, type ReplicaServiceOptions, type ReplicaServiceStats, type ReplicaTuning, type KeyRoster } from './replica-service.js';
 export { ClientService, type ClientServiceOptions, type Committed } from './client-service.js';

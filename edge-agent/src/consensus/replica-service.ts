@@ -20,7 +20,7 @@ import type { ReplicaConfig } from './config.js';
 import { ConsensusError } from './errors.js';
 import { decodePersistRecord, encodePersistRecord } from './persist-codec.js';
 import { Replica } from './replica.js';
-import { consensusFrame, replyRoute } from './service-messages.js';
+import { Outbox, consensusFrame, replyRoute } from './service-messages.js';
 import { ConsensusKey, certifiedVerifier } from './signing-keys.js';
 import type { StateMachine } from './state-machine.js';
 import type { PersistRecord, ReplicaAction, ReplicaEvent } from './types.js';
@@ -92,8 +92,13 @@ export class ReplicaService {
   readonly #peerOfClient = new Map<number, Uint8Array>();
   readonly #recovered: number;
   readonly #replies: Uint8Array;
+  // An unreachable peer is, to the protocol, a lost message: retransmission and status repair it.
+  readonly #outbox = new Outbox((peer, sessionId, frames) => {
+    if (!this.#stopped) this.#o.messenger.send(peer, consensusFrame, { sessionId, frames }).catch(() => {});
+  });
   #unroute: () => void = () => {};
   #timer: Timer | undefined;
+  #armedAt = Number.NaN;
   /** Everything handed to the shell so far, in order; actions wait on it while steps are pending. */
   #chain: Promise<void> = Promise.resolve();
   #pending = 0;
@@ -145,7 +150,7 @@ export class ReplicaService {
     try {
       for await (const bytes of log.records()) records.push(decodePersistRecord(bytes));
       const service = new ReplicaService(o, log, records, key);
-      service.#unroute = routeSession(o.messenger, consensusFrame, o.groupId, (msg) => service.#incoming(toHex(msg.peerId), msg.body.frame));
+      service.#unroute = routeSession(o.messenger, consensusFrame, o.groupId, (msg) => service.#incoming(toHex(msg.peerId), msg.body.frames));
       service.#run(service.#core.tick(service.#clock.now()));
       return service;
     } catch (err) {
@@ -164,13 +169,15 @@ export class ReplicaService {
     return this.#core;
   }
 
-  #incoming(peer: string, frame: Uint8Array): void {
+  #incoming(peer: string, frames: readonly Uint8Array[]): void {
     if (this.#stopped || this.#failed) return;
     // Requests for the client numbers a node holds need no signature check; a node may be a replica too.
     const replica = this.#replicaOf.get(peer);
     const clients = this.#clientsOf.get(peer);
     if (replica === undefined && clients === undefined) return;
-    this.#run(this.#core.receive(replica ?? -1, frame, this.#clock.now(), clients));
+    const now = this.#clock.now();
+    for (const frame of frames) this.#apply(this.#core.receive(replica ?? -1, frame, now, clients));
+    this.#arm();
   }
 
   /**
@@ -179,6 +186,11 @@ export class ReplicaService {
    * is durable. Nothing waits while nothing is pending.
    */
   #run(actions: readonly ReplicaAction[]): void {
+    this.#apply(actions);
+    this.#arm();
+  }
+
+  #apply(actions: readonly ReplicaAction[]): void {
     let stable = false;
     for (const a of actions) {
       if (a.kind === 'persist') {
@@ -200,7 +212,6 @@ export class ReplicaService {
         this.#compacting = false;
       });
     }
-    this.#arm();
   }
 
   /** Queues a step behind everything before it. */
@@ -268,15 +279,22 @@ export class ReplicaService {
 
   #send(peer: Uint8Array | undefined, frame: Uint8Array, sessionId: Uint8Array = this.#o.groupId): void {
     if (peer === undefined || this.#stopped) return;
-    // An unreachable peer is, to the protocol, a lost message: retransmission and status repair it.
-    this.#o.messenger.send(peer, consensusFrame, { sessionId, frame }).catch(() => {});
+    this.#outbox.push(peer, sessionId, frame);
   }
 
   #arm(): void {
-    this.#timer?.cancel();
-    if (this.#stopped || this.#failed) return;
+    if (this.#stopped || this.#failed) {
+      this.#timer?.cancel();
+      return;
+    }
     const at = this.#core.nextDeadline();
-    this.#timer = this.#clock.setTimer(Math.max(0, at - this.#clock.now()), () => this.#run(this.#core.tick(this.#clock.now())));
+    if (this.#timer !== undefined && at === this.#armedAt) return; // most messages leave the deadline where it was
+    this.#timer?.cancel();
+    this.#armedAt = at;
+    this.#timer = this.#clock.setTimer(Math.max(0, at - this.#clock.now()), () => {
+      this.#timer = undefined;
+      this.#run(this.#core.tick(this.#clock.now()));
+    });
   }
 
   #fail(err: Error): void {
@@ -290,6 +308,7 @@ export class ReplicaService {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#outbox.clear();
     this.#timer?.cancel();
     this.#unroute();
     await this.#chain.catch(() => {});

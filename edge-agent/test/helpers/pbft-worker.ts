@@ -20,6 +20,8 @@
  * peer would close a busy primary's channels) and handshakes may take 30 s;
  * everything else is default.
  */
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClientService, KvStateMachine, ReplicaService, encodeKvOp, withConsensusMessages, type ReplicaEvent, type ReplicaTuning } from '../../src/consensus/index.js';
@@ -29,6 +31,8 @@ import { coreMessages } from '../../src/wire/index.js';
 import { WorkerProcess, serveCommands, type Reply } from './worker-rpc.js';
 
 const WORKER_PATH = fileURLToPath(import.meta.url);
+const post = (session: Session, method: string): Promise<unknown> =>
+  new Promise((resolve, reject) => session.post(method, (err, result) => (err ? reject(err) : resolve(result))));
 const REPO_ROOT = join(dirname(WORKER_PATH), '..', '..', '..');
 
 
@@ -158,6 +162,7 @@ async function workerMain(): Promise<void> {
   let loops: Promise<void>[] = [];
   let running = false;
   let window = new Window();
+  let profiler: Session | undefined;
 
   const onEvent = (e: ReplicaEvent): void => {
     if (e.kind === 'executed') {
@@ -314,6 +319,21 @@ async function workerMain(): Promise<void> {
         // An operation stuck in a dead group would never settle: give the loops a bounded while.
         await Promise.race([Promise.all(loops), new Promise((resolve) => setTimeout(resolve, num(c['graceMs'] ?? 5_000, 'graceMs')))]);
         return summary;
+      }
+      case 'profile-start': {
+        // A CPU profile of a steady window only (--cpu-prof would mostly show start-up).
+        profiler ??= new Session();
+        profiler.connect();
+        await post(profiler, 'Profiler.enable');
+        await post(profiler, 'Profiler.start');
+        return {};
+      }
+      case 'profile-stop': {
+        if (profiler === undefined) throw new Error('no profile running');
+        const r = (await post(profiler, 'Profiler.stop')) as { profile: unknown };
+        await writeFile(str(c['path'], 'path'), JSON.stringify(r.profile));
+        profiler.disconnect();
+        return {};
       }
       case 'stop':
         await replica?.stop();
