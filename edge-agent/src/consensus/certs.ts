@@ -1,4 +1,4 @@
-import { CHANNEL_KINDS, batchDigest, bytesEqual, decodeFrame, hex, type Frame, type MessageLimits, type ReplicaBody } from './messages.js';
+import { CHANNEL_KINDS, batchDigest, bytesEqual, decodeFrame, hex, type Frame, type MessageLimits, type ReplicaBody, type RequestBody } from './messages.js';
 import type { ClientVerifier, ConsensusVerifier } from './types.js';
 import { fail } from './errors.js';
 import { VerifyCache } from './verify-cache.js';
@@ -87,16 +87,29 @@ export class Certs {
   }
 
   /**
-   * Every entry a valid request frame: what a pre-prepare's batch must hold. `known` names
-   * requests this replica already holds from their client's own channel (no signature check).
+   * The requests of a pre-prepare's batch, decoded, if every entry is a valid request frame
+   * (else undefined). `known` gives back, decoded, a request this replica already holds from
+   * its client's own channel (byte for byte the same: no decoding, no signature check).
    */
-  batchValid(batch: readonly Uint8Array[], known?: (client: number, id: string) => boolean): boolean {
+  batchRequests(batch: readonly Uint8Array[], known?: (bytes: Uint8Array) => RequestBody | undefined): RequestBody[] | undefined {
+    const out: RequestBody[] = [];
     for (const b of batch) {
+      const held = known?.(b);
+      if (held !== undefined) {
+        out.push(held);
+        continue;
+      }
       const f = decodeFrame(b, this.limits);
-      if (typeof f === 'string' || f.body.k !== 'request') return false;
-      if (known?.(f.body.client, f.id) !== true && !this.requestValid(f)) return false;
+      if (typeof f === 'string' || f.body.k !== 'request') return undefined;
+      if (!this.requestValid(f)) return undefined;
+      out.push(f.body);
     }
-    return true;
+    return out;
+  }
+
+  /** Every entry a valid request frame: what a pre-prepare's batch must hold. */
+  batchValid(batch: readonly Uint8Array[]): boolean {
+    return this.batchRequests(batch) !== undefined;
   }
 
   /** The digest proven by q checkpoint frames for `seq` from distinct replicas, or undefined. */

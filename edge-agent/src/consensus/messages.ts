@@ -264,7 +264,27 @@ export function decodeFrame(bytes: Uint8Array, limits: MessageLimits = DEFAULT_M
     return 'malformed';
   }
   if (!isRecord(body) || !checkBody(body, limits.maxItems)) return 'malformed';
-  return { bytes, body: body as unknown as Body, signed: withDomain(b), signature: outer.signature, id: hex(sha256(bytes)) };
+  return new DecodedFrame(bytes, body as unknown as Body, b, outer.signature);
+}
+
+/** A decoded frame; what the signature covers and the frame's id are computed when first asked (most frames never are). */
+class DecodedFrame implements Frame {
+  #signed: Uint8Array | undefined;
+  #id: string | undefined;
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly body: Body,
+    private readonly b: Uint8Array,
+    readonly signature: Uint8Array,
+  ) {}
+
+  get signed(): Uint8Array {
+    return (this.#signed ??= withDomain(this.b));
+  }
+
+  get id(): string {
+    return (this.#id ??= hex(sha256(this.bytes)));
+  }
 }
 
 /** decodeFrame, narrowed to one kind ('malformed' for any other). */

@@ -56,6 +56,8 @@ interface PrePrepared {
   readonly dhex: string;
   readonly batch: readonly Uint8Array[];
   readonly frame: Uint8Array;
+  /** The batch decoded, when it was checked here (else decoded again at execution). */
+  readonly requests?: readonly RequestBody[];
 }
 
 interface Vote {
@@ -99,6 +101,11 @@ export interface ReplicaStats {
   readonly logSize: number;
 }
 
+/** Length and last 24 bytes (a signed request's signature, else the end of its operation): a lookup key, never trusted alone. */
+function fingerprint(bytes: Uint8Array): string {
+  return `${bytes.length}:${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1', Math.max(0, bytes.length - 24))}`;
+}
+
 function checkTime(now: number): void {
   if (typeof now !== 'number' || !Number.isFinite(now)) fail(`now must be a finite number, got ${String(now)}`);
 }
@@ -131,8 +138,12 @@ export class Replica {
   private queue: Frame<RequestBody>[] = [];
   private queueSince = 0;
   private readonly proposed = new Set<string>();
-  /** Per client, the id of the latest request its own channel brought: those bytes need no signature check. */
-  private readonly direct = new Map<number, string>();
+  /**
+   * The latest request each client's own channel brought (those bytes need no signature check),
+   * found again inside a pre-prepare by a cheap fingerprint of the bytes, then compared whole.
+   */
+  private readonly direct = new Map<string, Frame<RequestBody>>();
+  private readonly directOf = new Map<number, string>();
   /** Requests this replica waits to see executed (the view-change timer runs while any wait). */
   private readonly pending = new Map<number, Pending>();
   private timerStart: number | undefined;
@@ -339,7 +350,7 @@ export class Replica {
     const body = f.body;
     if (body.k === 'request') {
       const direct = clients?.has(body.client) === true;
-      if (direct) this.direct.set(body.client, f.id);
+      if (direct) this.holdDirect(f as Frame<RequestBody>);
       else if (!this.certs.requestValid(f)) return 'bad-signature';
       return this.onRequest(f as Frame<RequestBody>, direct, now, out);
     }
@@ -422,12 +433,14 @@ export class Replica {
       if (!full && !timed && !(now >= this.queueSince + this.c.batchDelay)) return;
       const take = this.queue.splice(0, this.c.maxBatch);
       const batch: Uint8Array[] = [];
+      const requests: RequestBody[] = [];
       for (const r of take) {
         const key = `${r.body.client}:${r.body.t}`;
         const last = this.replies.get(r.body.client);
         if (this.proposed.has(key) || (last !== undefined && last.t >= r.body.t)) continue;
         this.proposed.add(key);
         batch.push(r.bytes);
+        requests.push(r.body);
       }
       this.queueSince = now;
       if (batch.length === 0) continue;
@@ -436,7 +449,7 @@ export class Replica {
       const bytes = this.signedPersisted({ k: 'preprepare', v: this.view, n: seq, d, batch, r: this.id }, out);
       out.push({ kind: 'broadcast', bytes });
       const slot = this.slot(seq);
-      slot.pp = { view: this.view, digest: d, dhex: hex(d), batch, frame: bytes };
+      slot.pp = { view: this.view, digest: d, dhex: hex(d), batch, frame: bytes, requests };
       this.progress(seq, now, out);
     }
   }
@@ -454,8 +467,13 @@ export class Replica {
     // What we signed for this (view, seq) before a restart binds us though the pre-prepare is gone.
     const dh = hex(d);
     for (const sent of [slot.prepareSent, slot.commitSent]) if (sent !== undefined && sent.view === v && sent.dhex !== dh) return 'conflict';
-    if (!bytesEqual(batchDigest(batch), d) || !this.certs.batchValid(batch, (client, id) => this.direct.get(client) === id)) return 'invalid';
-    this.install(slot, seq, { view: v, digest: d, dhex: hex(d), batch, frame: f.bytes }, now, out);
+    if (!bytesEqual(batchDigest(batch), d)) return 'invalid';
+    const requests = this.certs.batchRequests(batch, (bytes) => {
+      const held = this.direct.get(fingerprint(bytes));
+      return held !== undefined && bytesEqual(held.bytes, bytes) ? held.body : undefined;
+    });
+    if (requests === undefined) return 'invalid';
+    this.install(slot, seq, { view: v, digest: d, dhex: hex(d), batch, frame: f.bytes, requests }, now, out);
     return undefined;
   }
 
@@ -527,10 +545,8 @@ export class Replica {
       const pp = this.committed(seq);
       if (pp === undefined) return;
       const done: ExecutedRequest[] = [];
-      for (const bytes of pp.batch) {
-        const f = decodeFrame(bytes, this.certs.limits);
-        if (typeof f === 'string' || f.body.k !== 'request') continue; // checked on arrival; cannot happen
-        const { client, t, op } = f.body;
+      for (const body of pp.requests ?? this.decodeBatch(pp.batch)) {
+        const { client, t, op } = body;
         this.proposed.delete(`${client}:${t}`);
         const last = this.replies.get(client);
         if (last !== undefined && last.t >= t) continue;
@@ -857,6 +873,25 @@ export class Replica {
   }
 
   // ---- helpers ----
+
+  private holdDirect(f: Frame<RequestBody>): void {
+    const client = f.body.client;
+    const old = this.directOf.get(client);
+    if (old !== undefined) this.direct.delete(old);
+    const key = fingerprint(f.bytes);
+    this.direct.set(key, f);
+    this.directOf.set(client, key);
+  }
+
+  /** A batch checked on arrival (or recovered from our own log), decoded again. */
+  private decodeBatch(batch: readonly Uint8Array[]): RequestBody[] {
+    const out: RequestBody[] = [];
+    for (const bytes of batch) {
+      const f = decodeFrame(bytes, this.certs.limits);
+      if (typeof f !== 'string' && f.body.k === 'request') out.push(f.body);
+    }
+    return out;
+  }
 
   private slot(seq: number): Slot {
     let s = this.log.get(seq);
