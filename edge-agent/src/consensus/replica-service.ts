@@ -50,7 +50,12 @@ export interface ReplicaServiceOptions {
   readonly compactAfterRecords?: number;
   /** The log refused a write: the replica stops acting (it may not send what it could not persist). */
   readonly onFailure?: (err: Error) => void;
+  /** Start a view change when the primary's channel fails rather than on the request timer (default true). */
+  readonly suspectOnClose?: boolean;
 }
+
+/** Channel ends that say the peer (or the way to it) failed; a duplicate or our own close does not. */
+const FAILURES: ReadonlySet<string> = new Set(['CLOSED_BY_PEER', 'TRUNCATED', 'SOCKET_ERROR', 'IDLE_TIMEOUT']);
 
 export interface ReplicaServiceStats {
   readonly view: number;
@@ -97,6 +102,7 @@ export class ReplicaService {
     if (!this.#stopped) this.#o.messenger.send(peer, consensusFrame, { sessionId, frames }).catch(() => {});
   });
   #unroute: () => void = () => {};
+  #unwatch: () => void = () => {};
   #timer: Timer | undefined;
   #armedAt = Number.NaN;
   /** Everything handed to the shell so far, in order; actions wait on it while steps are pending. */
@@ -151,6 +157,7 @@ export class ReplicaService {
       for await (const bytes of log.records()) records.push(decodePersistRecord(bytes));
       const service = new ReplicaService(o, log, records, key);
       service.#unroute = routeSession(o.messenger, consensusFrame, o.groupId, (msg) => service.#incoming(toHex(msg.peerId), msg.body.frames));
+      if (o.suspectOnClose !== false) service.#unwatch = o.messenger.manager.onClose((e) => service.#closed(e.peer, e.info.reason));
       service.#run(service.#core.tick(service.#clock.now()));
       return service;
     } catch (err) {
@@ -178,6 +185,12 @@ export class ReplicaService {
     const now = this.#clock.now();
     for (const frame of frames) this.#apply(this.#core.receive(replica ?? -1, frame, now, clients));
     this.#arm();
+  }
+
+  #closed(peer: string, reason: string): void {
+    if (this.#stopped || this.#failed || !FAILURES.has(reason)) return;
+    const primary = this.#core.currentView % this.#o.replicas.size;
+    if (this.#replicaOf.get(peer) === primary) this.#run(this.#core.suspectPrimary(this.#clock.now()));
   }
 
   /**
@@ -311,6 +324,7 @@ export class ReplicaService {
     this.#outbox.clear();
     this.#timer?.cancel();
     this.#unroute();
+    this.#unwatch();
     await this.#chain.catch(() => {});
     await this.#log.close().catch(() => {});
     this.#key.destroy();

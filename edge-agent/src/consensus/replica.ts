@@ -716,6 +716,19 @@ export class Replica {
 
   // ---- view change ----
 
+  /**
+   * The shell saw the primary's channel fail (its process died, its host went away): start the
+   * view change now instead of when a request timer runs out. One replica's suspicion moves
+   * only itself; the others follow once f+1 have moved (onViewChange), so a single flaky link
+   * cannot depose a primary.
+   */
+  suspectPrimary(now: number): ReplicaAction[] {
+    checkTime(now);
+    const out: ReplicaAction[] = [];
+    if (this.active && !this.isPrimary) this.startViewChange(this.view + 1, now, out);
+    return out;
+  }
+
   /** The timer now waits for the oldest pending request, if any. */
   private restartTimer(now: number): void {
     const first = this.pending.keys().next();

@@ -116,6 +116,11 @@ export class Messenger {
     for (const channel of this.#manager.channels()) this.#start(channel);
   }
 
+  /** The connection manager it sends over (for its channel events). */
+  get manager(): ConnectionManager {
+    return this.#manager;
+  }
+
   /**
    * Registers the handler of a message type, or of a request type (whose
    * return value, or the value its promise resolves to, is the response).

@@ -24,6 +24,8 @@ export interface Group {
   run(drop?: (from: number, to: number, bytes: Uint8Array) => boolean): number;
   /** Ticks every replica at `now`. */
   tick(now: number): void;
+  /** Queues what replica `id` returned from a call the test made itself, and runs the queue dry. */
+  apply(id: number, actions: readonly ReplicaAction[]): void;
 }
 
 export function group(n: number, options: Partial<ReplicaConfig> = {}, seed = 7): Group {
@@ -81,6 +83,10 @@ export function group(n: number, options: Partial<ReplicaConfig> = {}, seed = 7)
     tick(now) {
       g.now = now;
       for (const r of replicas) handle(r.id, r.tick(now));
+    },
+    apply(id, actions) {
+      handle(id, actions);
+      g.run();
     },
   };
   return g;

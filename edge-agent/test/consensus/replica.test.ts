@@ -221,3 +221,16 @@ test('requests from their client’s own channel need no signature, in the pre-p
   const signed = sign({ k: 'request', client: 7, t: 2, op: encodeKvOp({ op: 'put', key: 'b', value: new Uint8Array([2]) }) }, clientSigs.signer(7));
   t.is(prepares(b2.receive(0, pp(1, [signed]), 3)), 1, 'a signed request is taken from anywhere');
 });
+
+test('a failed channel to the primary: one suspicion moves only its replica, f+1 move the group to a new view that commits', (t) => {
+  const g = group(4);
+  g.deliver(1000, 0, req(1001, 1, 'a'));
+  g.apply(1, g.replicas[1]!.suspectPrimary(g.now));
+  t.deepEqual(g.replicas.map((r) => r.stats.view), [0, 1, 0, 0], 'one replica alone cannot depose the primary');
+  t.false(g.replicas[1]!.stats.active);
+  t.deepEqual(g.replicas[0]!.suspectPrimary(g.now), [], 'the primary does not suspect itself');
+  g.apply(2, g.replicas[2]!.suspectPrimary(g.now));
+  t.deepEqual(g.replicas.slice(1).map((r) => [r.stats.view, r.stats.active]), [[1, true], [1, true], [1, true]], 'f+1 suspicions: the rest follow and the new view starts');
+  g.deliver(1000, 1, req(1002, 1, 'b'));
+  for (let r = 1; r < 4; r++) t.deepEqual(executed(g.events, r).map((e) => [e.seq, e.view]), [[1, 0], [2, 1]], `replica ${r}`);
+});
