@@ -54,12 +54,16 @@ interface Lane {
   readonly key: ConsensusKey;
   current: Waiting | undefined;
   timer: Timer | undefined;
+  /** The deadline `timer` is set for. */
+  timerAt: number | undefined;
 }
 
 export class ClientService {
   readonly #o: ClientServiceOptions;
   readonly #clock: Clock;
   readonly #lanes = new Map<number, Lane>();
+  /** Client numbers with nothing outstanding. */
+  readonly #free: number[] = [];
   readonly #peerOf = new Map<number, Uint8Array>();
   readonly #replicaOf = new Map<string, number>();
   readonly #queue: Waiting[] = [];
@@ -94,7 +98,8 @@ export class ClientService {
         firstTimestamp: first,
         ...(o.retransmitTimeoutMs !== undefined ? { retransmitTimeout: o.retransmitTimeoutMs } : {}),
       });
-      this.#lanes.set(id, { core, key, current: undefined, timer: undefined });
+      this.#lanes.set(id, { core, key, current: undefined, timer: undefined, timerAt: undefined });
+      this.#free.push(id);
     }
     // Replies come under the group's reply route, to the client number they name; our requests go out under the group's id.
     this.#unroute = routeSession(o.messenger, consensusFrame, replyRoute(o.groupId), (msg) => {
@@ -121,22 +126,19 @@ export class ClientService {
 
   /** Operations waiting for a free client number, and those outstanding. */
   get load(): { readonly queued: number; readonly outstanding: number } {
-    let outstanding = 0;
-    for (const lane of this.#lanes.values()) if (lane.current !== undefined) outstanding++;
-    return { queued: this.#queue.length, outstanding };
+    return { queued: this.#queue.length, outstanding: this.#lanes.size - this.#free.length };
   }
 
   #next(): void {
-    if (this.#closed) return;
-    for (const lane of this.#lanes.values()) {
-      if (this.#queue.length === 0) return;
-      if (lane.current !== undefined) continue;
+    while (!this.#closed && this.#queue.length > 0 && this.#free.length > 0) {
+      const lane = this.#lanes.get(this.#free.pop()!)!;
       const w = this.#queue.shift()!;
       lane.current = w;
       try {
         this.#run(lane, lane.core.request(w.op, this.#clock.now()));
       } catch (err) {
         lane.current = undefined;
+        this.#free.push(lane.core.id);
         w.reject(err as Error);
       }
     }
@@ -151,13 +153,23 @@ export class ClientService {
         const w = lane.current;
         lane.current = undefined;
         freed = true;
+        this.#free.push(lane.core.id);
         w?.resolve({ result: a.result, timestamp: a.timestamp, client: lane.core.id, replicas: a.replicas });
       }
     }
-    lane.timer?.cancel();
-    lane.timer = undefined;
-    const at = lane.core.nextDeadline();
-    if (at !== undefined && !this.#closed) lane.timer = this.#clock.setTimer(Math.max(0, at - this.#clock.now()), () => this.#run(lane, lane.core.tick(this.#clock.now())));
+    // Most replies leave the deadline where it was: re-arm only when it moved.
+    const at = this.#closed ? undefined : lane.core.nextDeadline();
+    if (at !== lane.timerAt) {
+      lane.timer?.cancel();
+      lane.timer = undefined;
+      lane.timerAt = at;
+      if (at !== undefined)
+        lane.timer = this.#clock.setTimer(Math.max(0, at - this.#clock.now()), () => {
+          lane.timer = undefined;
+          lane.timerAt = undefined;
+          this.#run(lane, lane.core.tick(this.#clock.now()));
+        });
+    }
     if (freed) this.#next();
   }
 

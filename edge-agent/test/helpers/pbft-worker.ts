@@ -301,7 +301,10 @@ async function workerMain(): Promise<void> {
         running = true;
         window = new Window();
         const valueBytes = num(c['valueBytes'] ?? 16, 'valueBytes');
-        loops = clients.flatMap((cl) => Array.from({ length: cl.concurrency }, () => loop(cl, valueBytes)));
+        // `loops`: how many closed loops to run (default one per client number here).
+        const all = clients.flatMap((cl) => Array.from({ length: cl.concurrency }, () => cl));
+        const count = c['loops'] === undefined ? all.length : Math.min(all.length, num(c['loops'], 'loops'));
+        loops = all.slice(0, count).map((cl) => loop(cl, valueBytes));
         return {};
       }
       case 'mark':
