@@ -112,6 +112,8 @@ function checkTime(now: number): void {
 
 /** How many of each replica's checkpoints above the watermark are kept (bounds memory). */
 const CHECKPOINT_VOTES_KEPT = 8;
+/** Most doublings of the status interval while idle. */
+const MAX_QUIET_DOUBLINGS = 3;
 /** Slots a status answer covers at most. */
 const STATUS_SLOTS = 32;
 
@@ -156,6 +158,9 @@ export class Replica {
   private newViewFrame: Uint8Array | undefined;
   private early: Frame<PrePrepareBody>[] = [];
   private nextStatus: number;
+  /** Doublings of the status interval while nothing changes here, and what was true at the last status. */
+  private quiet = 0;
+  private statusMark = '';
   /**
    * What status answers may repair: slots executed, and pre-prepares proposed, before our
    * previous status tick. Newer ones are still travelling in the normal case; resending them
@@ -308,7 +313,12 @@ export class Replica {
       }
     }
     if (now >= this.nextStatus) {
-      this.nextStatus = now + this.c.statusInterval;
+      // An idle group need not repair anything: while nothing moves here, the interval doubles (up to 8×).
+      const mark = `${this.view}:${this.active}:${this.low}:${this.lastExec}:${this.nextSeq}`;
+      const quiet = mark === this.statusMark && this.pending.size === 0 && this.queue.length === 0;
+      this.statusMark = mark;
+      this.quiet = quiet ? Math.min(this.quiet + 1, MAX_QUIET_DOUBLINGS) : 0;
+      this.nextStatus = now + this.c.statusInterval * 2 ** this.quiet;
       this.repairExec = this.tickExec;
       this.repairProposed = this.tickProposed;
       this.tickExec = this.lastExec;
@@ -352,6 +362,7 @@ export class Replica {
       const direct = clients?.has(body.client) === true;
       if (direct) this.holdDirect(f as Frame<RequestBody>);
       else if (!this.certs.requestValid(f)) return 'bad-signature';
+      this.wake(true, now);
       return this.onRequest(f as Frame<RequestBody>, direct, now, out);
     }
     if (body.r >= this.c.n) return 'unknown-replica';
@@ -380,6 +391,7 @@ export class Replica {
       case 'state':
         return this.onState(f as Frame<StateBody>, now, out);
       case 'status':
+        this.wake(body.v > this.view || body.e > this.lastExec, now);
         return this.onStatus(body, out);
     }
   }
@@ -886,6 +898,13 @@ export class Replica {
   }
 
   // ---- helpers ----
+
+  /** Something to catch up on: back to the full status rate. */
+  private wake(behind: boolean, now: number): void {
+    if (!behind || this.quiet === 0) return;
+    this.quiet = 0;
+    this.nextStatus = Math.min(this.nextStatus, now + this.c.statusInterval);
+  }
 
   private holdDirect(f: Frame<RequestBody>): void {
     const client = f.body.client;
