@@ -9,7 +9,7 @@
  *
  * Per n: commit latency (p50, p99) of one closed loop alone, then throughput
  * with every loop running and batching (the core's defaults: maxBatch 32,
- * batchDelay 2 ms, maxInFlight 2), with the latency seen under that load; for n ≤ 13 a fresh group with
+ * batchDelay 0, maxInFlight 2), with the latency seen under that load; for n ≤ 13 a fresh group with
  * maxBatch 1 for the unbatched throughput, and another with short timeouts and
  * one closed-loop client whose primary's process is SIGKILLed: the time to the
  * first commit in the new view (the first client commit after a surviving
@@ -363,7 +363,7 @@ export default async function pbftBench(): Promise<BenchResult> {
     meetsOpsPerSec7: (num('opsPerSec7') ?? 0) >= GOALS.opsPerSec7,
     meetsViewChangeMs7: (num('viewChangeMs7') ?? Infinity) <= GOALS.viewChangeMs7,
     latency: 'p50MsN/p99MsN: one closed loop alone; p50MsNLoaded/p99MsNLoaded: during the throughput window (every loop running)',
-    batching: 'maxBatch 32, batchDelay 2 ms, maxInFlight 2 (core defaults); unbatched: maxBatch 1, maxInFlight 32',
+    batching: 'maxBatch 32, batchDelay 0, maxInFlight 2 (core defaults); unbatched: maxBatch 1, maxInFlight 32',
     loadTimeouts: `requestTimeout ${LOAD_REQUEST_TIMEOUT_MS} ms, client retransmit ${LOAD_RETRANSMIT_MS} ms`,
     viewChangeTimeouts: `n<=13: own group, 1 closed-loop client, requestTimeout ${VC_REQUEST_TIMEOUT_MS} ms, client retransmit ${VC_RETRANSMIT_MS} ms; n=31: under load with the load timeouts`,
     statusInterval: process.env['PBFT_STATUS_MS'] !== undefined ? `${process.env['PBFT_STATUS_MS']} ms` : '25·n ms (100 at n=4, 775 at n=31)',

@@ -19,7 +19,7 @@ export interface ReplicaConfig {
   readonly logWindow?: number;
   /** Most requests in one batch (default 32). */
   readonly maxBatch?: number;
-  /** ms the primary waits for a batch to fill (default 2; 0 cuts at once). */
+  /** ms the primary waits for a batch to fill (default 0: cut at once; batches fill while maxInFlight others are under way). */
   readonly batchDelay?: number;
   /**
    * Batches the primary keeps proposed but not yet executed (default 2). While that many are
@@ -103,7 +103,7 @@ export function resolveConfig(c: ReplicaConfig): ResolvedConfig {
     K,
     L,
     maxBatch: int('maxBatch', c.maxBatch ?? 32, 1, 1024),
-    batchDelay: int('batchDelay', c.batchDelay ?? 2, 0, 60_000),
+    batchDelay: int('batchDelay', c.batchDelay ?? 0, 0, 60_000),
     maxInFlight: int('maxInFlight', c.maxInFlight ?? 2, 1, 1 << 22),
     requestTimeout: int('requestTimeout', c.requestTimeout ?? 500, 1, 3_600_000),
     maxBackoff: int('maxBackoff', c.maxBackoff ?? 6, 0, 20),
