@@ -27,7 +27,7 @@
  * measured here. Environment: PBFT_NS (e.g. "4,7"),
  * PBFT_CLIENTS, PBFT_CLIENTS_31, PBFT_REQUEST_TIMEOUT_MS, PBFT_RETRANSMIT_MS (under
  * load), PBFT_VC_REQUEST_TIMEOUT_MS, PBFT_VC_RETRANSMIT_MS (view change), PBFT_STATUS_MS, PBFT_LOG_ROOT,
- * PBFT_CLIENT_NODES, PBFT_LOAD_ONLY, PBFT_PROF.
+ * PBFT_CLIENT_NODES, PBFT_MAX_BATCH, PBFT_LOAD_ONLY, PBFT_PROF.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -60,6 +60,8 @@ const VC_RETRANSMIT_MS = Number(process.env['PBFT_VC_RETRANSMIT_MS'] ?? 250);
 const LOG_ROOT = process.env['PBFT_LOG_ROOT'] ?? tmpdir();
 /** PBFT_LOAD_ONLY=1: only the batched load per n (for profiling with PBFT_PROF=dir, which gives every worker --cpu-prof). */
 const LOAD_ONLY = process.env['PBFT_LOAD_ONLY'] === '1';
+/** PBFT_MAX_BATCH: the batched runs' maxBatch (default: the core's, 32). */
+const MAX_BATCH = process.env['PBFT_MAX_BATCH'] !== undefined ? Number(process.env['PBFT_MAX_BATCH']) : undefined;
 const WARM_MS = 1_500;
 const MEASURE_MS = 4_000;
 const LATENCY_MS = 3_000;
@@ -314,7 +316,7 @@ export default async function pbftBench(): Promise<BenchResult> {
   try {
     for (const n of NS) {
       const b = (breakdown[`n${n}`] = { f: Math.floor((n - 1) / 3), statusIntervalMs: statusIntervalOf(n) } as Record<string, unknown>);
-      const tuning = { requestTimeout: LOAD_REQUEST_TIMEOUT_MS, statusInterval: statusIntervalOf(n) };
+      const tuning = { requestTimeout: LOAD_REQUEST_TIMEOUT_MS, statusInterval: statusIntervalOf(n), ...(MAX_BATCH !== undefined ? { maxBatch: MAX_BATCH } : {}) };
       try {
         // n = 31: one group only (31 processes start slowly here), its view change under the load's timeouts.
         const r = await underLoad(n, tuning, n >= 31, signMs, verifyMs, live);
@@ -363,7 +365,7 @@ export default async function pbftBench(): Promise<BenchResult> {
     meetsOpsPerSec7: (num('opsPerSec7') ?? 0) >= GOALS.opsPerSec7,
     meetsViewChangeMs7: (num('viewChangeMs7') ?? Infinity) <= GOALS.viewChangeMs7,
     latency: 'p50MsN/p99MsN: one closed loop alone; p50MsNLoaded/p99MsNLoaded: during the throughput window (every loop running)',
-    batching: 'maxBatch 32, batchDelay 0, maxInFlight 2 (core defaults); unbatched: maxBatch 1, maxInFlight 32',
+    batching: `maxBatch ${MAX_BATCH ?? '32 (core default)'}, batchDelay 0, maxInFlight 2 (core defaults); unbatched: maxBatch 1, maxInFlight 32`,
     loadTimeouts: `requestTimeout ${LOAD_REQUEST_TIMEOUT_MS} ms, client retransmit ${LOAD_RETRANSMIT_MS} ms`,
     viewChangeTimeouts: `n<=13: own group, 1 closed-loop client, requestTimeout ${VC_REQUEST_TIMEOUT_MS} ms, client retransmit ${VC_RETRANSMIT_MS} ms; n=31: under load with the load timeouts`,
     statusInterval: process.env['PBFT_STATUS_MS'] !== undefined ? `${process.env['PBFT_STATUS_MS']} ms` : '25·n ms (100 at n=4, 775 at n=31)',
