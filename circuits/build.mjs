@@ -6,6 +6,8 @@
 // git-ignored circuits/build/ and is rebuilt only when an input changes:
 //   - phase 1 (ptau) is keyed by the power and the snarkjs version only, so editing a
 //     circuit reruns compile + phase 2 (seconds), not the powers of tau (the slow part);
+//   - its preparation for phase 2 computes only the Lagrange bases the circuits' domains read
+//     (prepare.mjs), keyed by phase 1 and those domain sizes;
 //   - each circuit is keyed by its main file and the local files it includes, this script,
 //     and the versions of circom2, circomlib and snarkjs (and rebuilt when phase 1 is).
 // A production fleet does NOT use these keys: see docs/zkp.md (setup at provisioning).
@@ -13,8 +15,10 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { preparePhase2For } from './prepare.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);
@@ -59,9 +63,15 @@ function writeAtomic(path, data) {
 /** Fresh entropy for every contribution: never a fixed string (the toxic waste must be unknown). */
 const entropy = () => randomBytes(32).toString('hex');
 
+/** A child at lower priority: the compilers fill the cycles phase 1 leaves, rather than slow it. */
 function run(cmd, args) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      if (child.pid !== undefined) setPriority(child.pid, 10);
+    } catch {
+      // Not allowed to renice here: the build is only slower.
+    }
     let text = '';
     child.stdout.on('data', (d) => (text += d));
     child.stderr.on('data', (d) => (text += d));
@@ -81,12 +91,15 @@ function localSources(main, seen = new Set()) {
   }
   return seen;
 }
-/** What a circuit's outputs depend on: its sources, this script, the tool and library versions. */
+/** The preparation's own code: the prepared ptau (and so every zkey) depends on it. */
+const prepareHash = fileHash(join(here, 'prepare.mjs'));
+/** What a circuit's outputs depend on: its sources, this script and prepare.mjs, the tool and library versions. */
 function inputsHashOf(c) {
   const files = [...localSources(c.main)].sort();
   return sha256(
     ...files.map((f) => `${f}\0${fileHash(join(here, f))}\0`),
     fileHash(fileURLToPath(import.meta.url)),
+    prepareHash,
     JSON.stringify(versions),
   );
 }
@@ -97,9 +110,17 @@ writeAtomic(join(out, 'package.json'), '{ "type": "commonjs" }\n');
 
 const manifestPath = join(out, 'manifest.json');
 const previous = force ? undefined : readJson(manifestPath);
+/** Phase 1 after its contributions: complete, `snarkjs powersoftau verify` checks it. */
+const phase1Path = join(out, `pot${POWER}_phase1.ptau`);
+/** Prepared for phase 2 at the circuits' domains only (prepare.mjs): what `zkey new` reads. */
 const ptauPath = join(out, `pot${POWER}_final.ptau`);
-const phase1Key = sha256(`power=${POWER}`, `snarkjs=${versions.snarkjs}`);
-const phase1Fresh = previous?.phase1?.key === phase1Key && existsSync(ptauPath) && fileHash(ptauPath) === previous.phase1.ptauSha256;
+const phase1Key = sha256(`power=${POWER}`, `snarkjs=${versions.snarkjs}`, 'layout=2');
+const phase1Fresh =
+  previous?.phase1?.key === phase1Key &&
+  existsSync(phase1Path) &&
+  fileHash(phase1Path) === previous.phase1.phase1Sha256 &&
+  existsSync(ptauPath) &&
+  fileHash(ptauPath) === previous.phase1.ptauSha256;
 
 const pending = CIRCUITS.filter((c) => {
   const had = previous?.circuits?.[c.name];
@@ -135,23 +156,57 @@ async function compile(c) {
   return { constraints: nonLinear + linear, compileMs: Date.now() - t0 };
 }
 
+/**
+ * The power of the circuit's Groth16 domain as snarkjs's `zkey new` sizes it:
+ * floor(log2(constraints + public inputs + outputs)) + 1, from the r1cs header (section 1:
+ * n8, prime, nWires, nOutputs, nPubInputs, nPrvInputs, nLabels u64, nConstraints).
+ */
+function domainPowerOf(c) {
+  const bytes = readFileSync(join(out, c.name, `${c.name}.r1cs`));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 12;
+  for (let i = 0, n = view.getUint32(8, true); i < n; i++) {
+    const type = view.getUint32(at, true);
+    const size = Number(view.getBigUint64(at + 4, true));
+    if (type === 1) {
+      const h = at + 12;
+      const n8 = view.getUint32(h, true);
+      const nOutputs = view.getUint32(h + 4 + n8 + 4, true);
+      const nPubInputs = view.getUint32(h + 4 + n8 + 8, true);
+      const nConstraints = view.getUint32(h + 4 + n8 + 24, true);
+      return Math.floor(Math.log2(nConstraints + nPubInputs + nOutputs)) + 1;
+    }
+    at += 12 + size;
+  }
+  throw new Error(`${c.name}.r1cs has no header section`);
+}
+
 async function phase1() {
-  if (phase1Fresh) return { ptauSha256: previous.phase1.ptauSha256, ms: 0 };
+  if (phase1Fresh) return { phase1Sha256: previous.phase1.phase1Sha256, ms: 0 };
   const t0 = Date.now();
   const curve = await snarkjs.curves.getCurveFromName('bn128');
   const p0 = join(out, `pot${POWER}_0.ptau`);
   const p1 = join(out, `pot${POWER}_1.ptau`);
-  const p2 = join(out, `pot${POWER}_2.ptau`);
   await snarkjs.powersOfTau.newAccumulator(curve, POWER, p0, quiet);
   await snarkjs.powersOfTau.contribute(p0, p1, 'dev contribution 1', entropy(), quiet);
-  await snarkjs.powersOfTau.contribute(p1, p2, 'dev contribution 2', entropy(), quiet);
+  await snarkjs.powersOfTau.contribute(p1, `${phase1Path}.tmp`, 'dev contribution 2', entropy(), quiet);
+  renameSync(`${phase1Path}.tmp`, phase1Path);
+  for (const p of [p0, p1]) rmSync(p, { force: true });
   say(`powers of tau 2^${POWER}: 2 contributions (${secs(t0)})`);
-  const t1 = Date.now();
-  await snarkjs.powersOfTau.preparePhase2(p2, `${ptauPath}.tmp`, quiet);
-  renameSync(`${ptauPath}.tmp`, ptauPath);
-  for (const p of [p0, p1, p2]) rmSync(p, { force: true });
-  say(`powers of tau prepared for phase 2 (${secs(t1)})`);
-  return { ptauSha256: fileHash(ptauPath), ms: Date.now() - t0 };
+  return { phase1Sha256: fileHash(phase1Path), ms: Date.now() - t0 };
+}
+
+/** The Lagrange bases at the domains of every circuit (pending or cached), unless they are there already. */
+async function prepare(powers) {
+  const same = JSON.stringify(previous?.phase1?.preparedPowers) === JSON.stringify(powers) && previous?.phase1?.preparedBy === prepareHash;
+  if (phase1Fresh && same) {
+    return previous.phase1.ptauSha256;
+  }
+  const t0 = Date.now();
+  const curve = await snarkjs.curves.getCurveFromName('bn128');
+  await preparePhase2For(curve, phase1Path, ptauPath, powers);
+  say(`powers of tau prepared for phase 2 at 2^${powers.join(', 2^')} (${secs(t0)})`);
+  return fileHash(ptauPath);
 }
 
 async function phase2(c, compiled) {
@@ -190,21 +245,43 @@ async function phase2(c, compiled) {
 }
 
 try {
+  const steps = {};
   const compiling = pending.map((c) => compile(c));
   const p1 = await phase1();
+  steps.phase1Ms = p1.ms;
   const compiled = await Promise.all(compiling);
+  steps.compiledAtMs = Date.now() - started;
+  const powers = [...new Set(CIRCUITS.map(domainPowerOf))].sort((a, b) => a - b);
+  const t2 = Date.now();
+  const ptauSha256 = await prepare(powers);
+  steps.prepareMs = Date.now() - t2;
   // Keep the entries still current; circuits dropped from CIRCUITS leave the manifest.
   const circuits = Object.fromEntries(
     CIRCUITS.filter((c) => !pending.includes(c)).map((c) => [c.name, previous.circuits[c.name]]),
   );
-  for (const [i, c] of pending.entries()) circuits[c.name] = await phase2(c, compiled[i]);
+  // Both circuits' phase 2 at once: their single-threaded stretches (file writes, hashing) overlap.
+  const t3 = Date.now();
+  const done = await Promise.all(pending.map((c, i) => phase2(c, compiled[i])));
+  steps.phase2Ms = Date.now() - t3;
+  for (const entry of done) circuits[entry.name] = entry;
   const manifest = {
     note: 'DEVELOPMENT Groth16 parameters from a local ceremony; never use them for a fleet (docs/zkp.md).',
     versions,
-    phase1: { key: phase1Key, power: POWER, contributions: 2, ptau: relative(out, ptauPath), ptauSha256: p1.ptauSha256 },
+    phase1: {
+      key: phase1Key,
+      power: POWER,
+      contributions: 2,
+      phase1: relative(out, phase1Path),
+      phase1Sha256: p1.phase1Sha256,
+      ptau: relative(out, ptauPath),
+      ptauSha256,
+      preparedPowers: powers,
+      preparedBy: prepareHash,
+    },
     circuits,
     builtAt: new Date().toISOString(),
     buildMs: Date.now() - started,
+    steps,
   };
   writeAtomic(manifestPath, `${JSON.stringify(manifest, null, 1)}\n`);
   say(`built ${pending.map((c) => c.name).join(', ')} in ${secs(started)}${phase1Fresh ? ' (powers of tau reused)' : ''}`);

@@ -18,9 +18,11 @@ import { withDkgMessages, withDkgProposalMessages, withThresholdMessages } from 
 import { withConsensusMessages } from '../consensus/index.js';
 import { ConnectionManager, Messenger } from '../transport/index.js';
 import { coreMessages } from '../wire/index.js';
+import { withZkpMessages } from '../zkp/index.js';
 import { AgreementError, CommitteeAgreement } from './agreement.js';
 import { CommandDesk } from './command-desk.js';
 import { CommitteeError, CommitteeService } from './committee.js';
+import { FleetProofs } from './fleet-proofs.js';
 import { Lifecycle, type AgentState, type Service, type StopReport } from './lifecycle.js';
 import { SdNotifier, type Notifier } from './notify.js';
 
@@ -84,6 +86,7 @@ export class Agent {
   private transport: ConnectionManager | undefined;
   private messenger: Messenger | undefined;
   private challenger: LivenessChallenger | undefined;
+  private fleetProofs: FleetProofs | undefined;
   private overlay: OverlayNode | undefined;
   private telemetry: TelemetryService | undefined;
   private committee: CommitteeService | undefined;
@@ -178,9 +181,10 @@ export class Agent {
         const secretKey = identity.secretKeyCopy();
         try {
           this.transport = new ConnectionManager({ secretKey, logger: deps.log });
-          const registry = withConsensusMessages(withDkgProposalMessages(withDkgMessages(withThresholdMessages(withOverlayMessages(withLivenessMessages(coreMessages))))));
+          const registry = withZkpMessages(withConsensusMessages(withDkgProposalMessages(withDkgMessages(withThresholdMessages(withOverlayMessages(withLivenessMessages(coreMessages)))))));
           this.messenger = new Messenger({ manager: this.transport, registry, clock: this.clock, logger: deps.log });
           responder = registerLivenessResponder(this.messenger, { secretKey, peerId: identity.peerId, clock: this.clock });
+          this.fleetProofs = this.startFleetProofs(secretKey, identity.peerId);
         } finally {
           secretKey.fill(0); // each keeps its own copy and wipes it on close
         }
@@ -235,6 +239,7 @@ export class Agent {
       },
       stop: async () => {
         this.challenger?.stop();
+        await this.fleetProofs?.stop();
         if (this.overlay !== undefined) {
           await mkdir(dirname(this.overlaySnapshotPath()), { recursive: true, mode: 0o700 }).catch(() => {});
           await saveReports(this.overlaySnapshotPath(), this.overlay.reports()).catch((err: unknown) =>
@@ -247,6 +252,19 @@ export class Agent {
         await this.transport?.close();
       },
     };
+  }
+
+  /** Zero-knowledge fleet membership (fleet-proofs.ts), when the circuits were built; the agent runs without it otherwise. */
+  private startFleetProofs(secretKey: Uint8Array, peerId: Uint8Array): FleetProofs | undefined {
+    const circuits = FleetProofs.artifacts();
+    if ('missing' in circuits) {
+      this.deps.log.info({ event: 'zkp', enabled: false, reason: circuits.missing }, 'zkp: no circuits build, no membership proofs');
+      return undefined;
+    }
+    const proofs = new FleetProofs({ messenger: this.messenger!, manager: this.transport!, secretKey, peerId, clock: this.clock, log: this.deps.log, circuits });
+    proofs.start();
+    this.metrics.register('zkp', () => proofs.figures());
+    return proofs;
   }
 
   /**
@@ -554,6 +572,8 @@ export class Agent {
       if (this.stopRequested) return;
       await this.orchestrator!.transition(to, why);
     }
+    // Peers are asked for membership proofs only now: proving must not compete with the DKG's timed rounds.
+    if (!this.stopRequested) this.fleetProofs?.challengePeers();
   }
 
   async stop(): Promise<StopReport> {

@@ -7,6 +7,7 @@ import { topicsFor } from '../telemetry/index.js';
 import { startEmbeddedBroker } from './broker.js';
 import { opensslVerify } from './committee.js';
 import { AgentProcess, type AgentEvent } from './process.js';
+import { ProofLines } from './proofs.js';
 import { renderTable, type AgentRow } from './table.js';
 import { FleetWatcher } from './watcher.js';
 
@@ -30,6 +31,8 @@ interface Monitor {
   readonly watcher: FleetWatcher;
   readonly operator: KeyPair;
   readonly pinged: Set<string>;
+  /** The agents' membership proofs to each other, one line each. */
+  readonly proofs: ProofLines;
   /** The committee's signature, once the fleet is up: asked of member agent-1, checked by openssl. */
   committee?: CommitteeCheck;
   /** A committee of ORDER_COMMITTEE_SIZE orders an operation through PBFT once its signature is verified. */
@@ -121,7 +124,8 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const url = opts.broker ?? embedded!.url;
   let monitor: Monitor | undefined;
   try {
-    monitor = { url, watcher: await FleetWatcher.connect(url, FLEET), operator: generateKeyPair(), pinged: new Set() };
+    const proofs = new ProofLines((peer) => slots.find((s) => s.row.peerId === peer)?.row.name);
+    monitor = { url, watcher: await FleetWatcher.connect(url, FLEET), operator: generateKeyPair(), pinged: new Set(), proofs };
     out.write(`edge-agent demo: ${opts.agents} agents, MQTT ${embedded ? `embedded broker at ${url}` : url}, data in ${root}\n`);
     if (await provision(root, slots, signals, monitor)) code = await watch(opts, slots, table, signals, monitor, root);
   } finally {
@@ -194,7 +198,10 @@ async function provision(root: string, slots: Slot[], signals: { interrupted: bo
     const file = join(dataDir, 'config.json');
     await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
     slot.row.state = 'starting';
-    slot.proc = new AgentProcess(file, (event) => onAgentEvent(slot, event));
+    slot.proc = new AgentProcess(file, (event) => {
+      onAgentEvent(slot, event);
+      if (event.kind === 'log') monitor.proofs.take(slot.row.name, event.record);
+    });
     slot.row.pid = slot.proc.pid;
     if (!(await listening(slot, signals))) return true; // watch() reports the agent that failed
     started.push(slot);
@@ -240,6 +247,13 @@ async function watch(opts: DemoOptions, slots: Slot[], table: LiveTable, signals
     // Then, with a committee of four or more, an operation ordered through PBFT.
     if (meshed && signed) await committeeOrder(slots, monitor);
     const ordered = monitor.order === undefined || monitor.order.state === 'done';
+    // Every agent proves its fleet membership to every other one (when the circuits were built).
+    const proven = monitor.proofs.complete(slots.length);
+    if (opts.exitWhenReady && monitor.proofs.refused > 0) {
+      table.draw(slots, true, notes(monitor));
+      process.stderr.write(`edge-agent demo: ${monitor.proofs.refused} membership proof(s) refused\n`);
+      return 1;
+    }
     if (opts.exitWhenReady && monitor.committee?.state === 'failed') {
       table.draw(slots, true, notes(monitor));
       process.stderr.write(`edge-agent demo: ${monitor.committee.line ?? 'committee signature failed'}\n`);
@@ -250,9 +264,10 @@ async function watch(opts: DemoOptions, slots: Slot[], table: LiveTable, signals
       process.stderr.write(`edge-agent demo: ${monitor.order.line ?? 'committee order failed'}\n`);
       return 1;
     }
-    if (opts.exitWhenReady && meshed && signed && ordered) {
+    if (opts.exitWhenReady && meshed && signed && ordered && proven) {
       table.draw(slots, false, notes(monitor));
       table.out.write(`all agents OPERATIONAL on MQTT, each with ${others} channels and ${others} live peers, signed ping answered\n`);
+      if (monitor.proofs.enabled) table.out.write(`zkp: ${monitor.proofs.lines().length} membership proofs between the agents, all accepted\n`);
       return 0;
     }
     if (opts.exitWhenReady && performance.now() > deadline) {
@@ -266,6 +281,10 @@ async function watch(opts: DemoOptions, slots: Slot[], table: LiveTable, signals
 
 /** Lines shown under the table. */
 function notes(monitor: Monitor | undefined): string[] {
+  return [...committeeNotes(monitor), ...(monitor?.proofs.lines() ?? [])];
+}
+
+function committeeNotes(monitor: Monitor | undefined): string[] {
   const c = monitor?.committee;
   if (c === undefined) return [];
   const state =

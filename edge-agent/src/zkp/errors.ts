@@ -10,7 +10,16 @@ export type ZkpErrorCode =
   | 'VKEY' // a verification key that is not a Groth16 BN254 key of the expected shape
   | 'MALFORMED' // encoded proof bytes that are not a proof: CBOR, shape or lengths
   | 'BAD_POINT' // a curve point that is not canonical, not on the curve or not in the subgroup
-  | 'CLOSED'; // the prover was closed
+  | 'CLOSED' // the prover, verifier or challenge book was closed
+  // Challenge-response (challenger.ts): why an answer to a challenge was refused.
+  | 'REPLAY' // the challenge was already answered, or this nullifier / response was already accepted
+  | 'STALE' // the challenge expired before the answer came
+  | 'WRONG_CHALLENGE' // not a challenge we issued on this channel, or the proof is for another challenge
+  | 'WRONG_ROOT' // a membership proof for a root that is not (or no longer) one of ours
+  | 'WRONG_COMMITMENT' // a key-possession proof for another commitment than the one expected
+  | 'BAD_PROOF' // well-formed and for the right statement, but the pairing check fails
+  | 'BUSY' // too many challenges outstanding, or proofs queued
+  | 'REMOTE'; // the peer could not be asked, or answered with an error instead of a proof
 
 export class ZkpError extends Error {
   override readonly name = 'ZkpError';

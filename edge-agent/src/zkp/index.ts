@@ -41,3 +41,17 @@ export {
 export { Verifier, verify, type VerificationKey } from './verifier.js';
 export { compressG1, compressG2, decompressG1, decompressG2, G1_BYTES, G2_BYTES } from './points.js';
 export { encodeProof, decodeProof, encodeProofResult, decodeProofResult, PROOF_CODEC_VERSION, MAX_SIGNALS } from './proof-codec.js';
+export { zkSecretFromIdentity, zkCommitmentFromIdentity, ZK_SECRET_INFO } from './board-secret.js';
+export { challengeFor, assertProofKind, CHALLENGE_DOMAIN, NONCE_BYTES, PROOF_KINDS, type ProofKind } from './challenge.js';
+export { RootHistory, type RootHistoryOptions } from './roots.js';
+export {
+  ChallengeBook,
+  type AcceptedProof,
+  type ChallengeAnswer,
+  type ChallengeBookOptions,
+  type IssuedChallenge,
+  type ProofCheck,
+} from './challenger.js';
+export { zkpProve, zkpCommitment, withZkpMessages, MAX_PROOF_BYTES, type ProveRequest, type ProveReply, type ZkpMessage } from './auth-messages.js';
+export { registerProofResponder, type ProofResponder, type ResponderOptions } from './respond.js';
+export { askProof, askCommitment, type AskOptions, type ProofVerdict } from './ask.js';
