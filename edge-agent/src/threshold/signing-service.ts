@@ -43,6 +43,13 @@ export interface SignerServiceOptions {
   readonly messenger: Messenger;
   readonly signer: SignerCore;
   readonly roster: Roster;
+  /**
+   * Whether this member signs `message`, asked by the member with peer id `from` (default: every
+   * message a member asks for). A member that checks what it signs (a certificate's TBS against
+   * the enrollment it saw ordered) refuses the rest: the coordinator gets ABORTED 'not approved'
+   * and cannot reach the threshold without enough approving members.
+   */
+  readonly approve?: (message: Uint8Array, from: Uint8Array) => boolean | Promise<boolean>;
 }
 
 /** Answers the committee's commit and sign requests for one group; only roster members are served. */
@@ -53,6 +60,7 @@ export class SignerService {
   constructor(options: SignerServiceOptions) {
     if (typeof options !== 'object' || options === null) throw new ThresholdError('BAD_ARGUMENT', 'SignerService: options must be an object');
     if (typeof options.messenger?.handle !== 'function') throw new ThresholdError('BAD_ARGUMENT', 'SignerService: a Messenger is required');
+    if (options.approve !== undefined && typeof options.approve !== 'function') throw new ThresholdError('BAD_ARGUMENT', 'SignerService: approve must be a function');
     this.#byPeer = rosterIndex(options.roster);
     this.#o = options;
   }
@@ -68,8 +76,12 @@ export class SignerService {
       check(req);
       return encodeCommitment(await signer.commit());
     });
-    messenger.handle(thresholdSign, (req) => {
+    messenger.handle(thresholdSign, async (req) => {
       check(req);
+      const approve = this.#o.approve;
+      if (approve !== undefined && (await approve(Uint8Array.from(req.body.message), Uint8Array.from(req.peerId))) !== true) {
+        throw new ThresholdError('ABORTED', 'not approved');
+      }
       return encodeSignatureShare(signer.sign({ message: req.body.message, commitments: decodeCommitmentList(req.body.commitments) }));
     });
     messenger.handle(thresholdPrepare, (req) => {

@@ -26,7 +26,9 @@ import { coreMessages } from '../../src/wire/index.js';
 import { address, startManager, until } from '../transport/net-helpers.js';
 
 const registry = withThresholdMessages(coreMessages);
-type Behaviour = 'honest' | 'cheat' | 'silent';
+type Behaviour = 'honest' | 'cheat' | 'silent' | 'picky';
+/** What a picky member signs: only messages that start with this. */
+const APPROVED_PREFIX = 'admit ';
 
 async function committee(t: ExecutionContext, behave: (member: number) => Behaviour = () => 'honest', rosterOf?: (roster: Map<number, Uint8Array>) => Map<number, Uint8Array>) {
   const { group, shares } = dealerKeys(3, 5);
@@ -37,6 +39,10 @@ async function committee(t: ExecutionContext, behave: (member: number) => Behavi
     const signer = new SignerCore({ group, share: shares[i]!, nonces: new MemoryNonceStore() });
     const b = behave(i + 1);
     if (b === 'honest') new SignerService({ messenger, signer, roster: rosterOf?.(roster) ?? roster }).start();
+    if (b === 'picky') {
+      const approve = (message: Uint8Array): boolean => new TextDecoder().decode(message).startsWith(APPROVED_PREFIX);
+      new SignerService({ messenger, signer, roster: rosterOf?.(roster) ?? roster, approve }).start();
+    }
     if (b === 'cheat') {
       // Honest commitments, then a share that is a valid scalar but not the right one.
       messenger.handle(thresholdCommit, async () => encodeCommitment(await signer.commit()));
@@ -102,4 +108,14 @@ test('members serve only their roster: a coordinator missing from it is refused'
   const { sign } = await committee(t, () => 'honest', (roster) => new Map([...roster].filter(([m]) => m !== 1)));
   const err = await t.throwsAsync(sign(Uint8Array.of(2), 400), { instanceOf: ThresholdError });
   t.true(err!.culprits.length >= 3, err!.message);
+});
+
+test('members that check what they sign: approved messages are signed, others cannot reach the threshold', async (t) => {
+  // Members 2..5 sign only what they approve; the coordinator (member 1) alone is one share short of 3.
+  const { group, sign } = await committee(t, (m) => (m === 1 ? 'honest' : 'picky'));
+  const ok = new TextEncoder().encode('admit board 7');
+  t.true(verifyGroupSignature(group, (await sign(ok)).signature, ok));
+  const err = await t.throwsAsync(sign(new TextEncoder().encode('revoke everything')), { instanceOf: ThresholdError });
+  t.truthy(err);
+  t.regex(err!.message, /approved|ABORTED|excluded|too few|not enough/i);
 });
