@@ -19,11 +19,13 @@ import { withConsensusMessages } from '../consensus/index.js';
 import { ConnectionManager, Messenger } from '../transport/index.js';
 import { coreMessages } from '../wire/index.js';
 import { withZkpMessages } from '../zkp/index.js';
+import { withSealedMessages } from '../sealed/index.js';
 import { AgreementError, CommitteeAgreement } from './agreement.js';
 import { CommandDesk } from './command-desk.js';
 import { CommitteeError, CommitteeService } from './committee.js';
 import { FleetProofs } from './fleet-proofs.js';
 import { Lifecycle, type AgentState, type Service, type StopReport } from './lifecycle.js';
+import { SealedConfigError, SealedConfigService } from './sealed-config.js';
 import { SdNotifier, type Notifier } from './notify.js';
 
 export interface AgentStatus {
@@ -91,6 +93,7 @@ export class Agent {
   private telemetry: TelemetryService | undefined;
   private committee: CommitteeService | undefined;
   private agreement: CommitteeAgreement | undefined;
+  private sealedConfig: SealedConfigService | undefined;
   private listening: string | null = null;
   private stopRequested = false;
 
@@ -165,6 +168,7 @@ export class Agent {
       this.transportService(),
       this.committeeService(),
       this.agreementService(),
+      this.sealedService(),
       this.telemetryService(),
       this.statusReporter(),
     ];
@@ -181,7 +185,7 @@ export class Agent {
         const secretKey = identity.secretKeyCopy();
         try {
           this.transport = new ConnectionManager({ secretKey, logger: deps.log });
-          const registry = withZkpMessages(withConsensusMessages(withDkgProposalMessages(withDkgMessages(withThresholdMessages(withOverlayMessages(withLivenessMessages(coreMessages)))))));
+          const registry = withSealedMessages(withZkpMessages(withConsensusMessages(withDkgProposalMessages(withDkgMessages(withThresholdMessages(withOverlayMessages(withLivenessMessages(coreMessages))))))));
           this.messenger = new Messenger({ manager: this.transport, registry, clock: this.clock, logger: deps.log });
           responder = registerLivenessResponder(this.messenger, { secretKey, peerId: identity.peerId, clock: this.clock });
           this.fleetProofs = this.startFleetProofs(secretKey, identity.peerId);
@@ -329,6 +333,31 @@ export class Agent {
       },
       stop: async () => {
         await this.agreement?.stop();
+      },
+    };
+  }
+
+  /** The sealed config (sealed-config.ts): this agent's config record, sealed for chosen boards, and reads of other agents' records. */
+  private sealedService(): Service {
+    const { config, deps } = this;
+    return {
+      name: 'sealed',
+      start: async () => {
+        const identity = this.identity!;
+        const audit = this.audit!;
+        const sealed = await SealedConfigService.open({
+          dataDir: config.dataDir,
+          messenger: this.messenger!,
+          manager: this.transport!,
+          secretKey: () => identity.secretKeyCopy(),
+          audit: (kind, data) => audit.append(kind, data),
+          log: deps.log,
+        });
+        this.sealedConfig = sealed;
+        this.metrics.register('sealed', () => ({ ...sealed.stats() }));
+      },
+      stop: async () => {
+        await this.sealedConfig?.stop();
       },
     };
   }
@@ -490,6 +519,14 @@ export class Agent {
       committeeOrder: async (request) => {
         if (this.agreement === undefined) throw new AgreementError('REPLICA_NOT_RUNNING', 'the agreement service has not started');
         return this.agreement.order(request);
+      },
+      sealConfig: async (request) => {
+        if (this.sealedConfig === undefined) throw new SealedConfigError('STOPPED', 'the sealed service has not started');
+        return this.sealedConfig.seal(request);
+      },
+      readSealed: async (request) => {
+        if (this.sealedConfig === undefined) throw new SealedConfigError('STOPPED', 'the sealed service has not started');
+        return this.sealedConfig.read(request);
       },
     };
   }

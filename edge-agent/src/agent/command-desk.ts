@@ -16,6 +16,7 @@ import {
   type CommandVerifier,
 } from '../commands/index.js';
 import type { Counter } from '../metrics/index.js';
+import { SealedConfigError } from './sealed-config.js';
 
 /** What the handlers may touch, supplied by the agent. */
 export interface CommandTargets {
@@ -33,6 +34,13 @@ export interface CommandTargets {
     readonly key: string;
     readonly value?: Uint8Array;
   }): Promise<{ readonly ok: boolean; readonly value?: Uint8Array; readonly error?: string; readonly view: number; readonly seq: number }>;
+  /**
+   * Seals `value` as `attribute` of this agent's config record for the `readers` (peer ids with open channels);
+   * refusals carry a code (NOT_CONNECTED, ...). Optional while an agent runs no sealed service: STOPPED then.
+   */
+  sealConfig?(request: { readonly attribute: string; readonly value: Uint8Array; readonly readers: readonly string[] }): Promise<{ readonly record: string; readonly state: number }>;
+  /** Reads `attribute` of sealed `record` (hex), pulled from peer `from`; refusals carry a code (NOT_AUTHORIZED, NOT_FOUND, ...). */
+  readSealed?(request: { readonly record: string; readonly attribute: string; readonly from: string }): Promise<{ readonly value: Uint8Array; readonly state: number }>;
 }
 
 export interface CommandDeskOptions {
@@ -107,8 +115,31 @@ export class CommandDesk {
           seq: done.seq,
         };
       }
+      case 'seal-config': {
+        if (t.sealConfig === undefined) throw noSealedService();
+        const { attribute, value, readers } = command.args;
+        const bytes = new Uint8Array(Buffer.from(value, 'hex'));
+        try {
+          const sealed = await t.sealConfig({ attribute, value: bytes, readers: readers.split(',') });
+          return { record: sealed.record, state: sealed.state };
+        } finally {
+          bytes.fill(0);
+        }
+      }
+      case 'read-sealed': {
+        if (t.readSealed === undefined) throw noSealedService();
+        const read = await t.readSealed({ record: command.args.record, attribute: command.args.attribute, from: command.args.from });
+        try {
+          // The value goes back to the operator who asked, on the result topic: the sealing ends here.
+          return { value: hex(read.value), state: read.state };
+        } finally {
+          read.value.fill(0);
+        }
+      }
     }
   }
 }
+
+const noSealedService = (): SealedConfigError => new SealedConfigError('STOPPED', 'this agent runs no sealed config service');
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');

@@ -14,7 +14,7 @@ Usage:
   edge-agent command NAME --broker URL --fleet F --target PEER|all --key-file FILE
                      [--arg KEY=VALUE]... [--ttl SECONDS] [--wait SECONDS]
       Sign a command (ping, report-now, set-log-level, enter-maintenance,
-      leave-maintenance, restart, committee-sign, committee-order), send it over MQTT
+      leave-maintenance, restart, committee-sign, committee-order, seal-config, read-sealed), send it over MQTT
       and print the results.
   edge-agent provision --manifest FILE --out DIR [--jobs N]
       Roll a fleet out from its manifest: each board's identity (proof of work on

@@ -3,9 +3,9 @@
  * new command is one line here (and its handler in the agent, which dispatches).
  */
 import { LOG_LEVELS } from '../config/index.js';
-import { int, object, oneOf, optional, text, type Infer, type Schema } from '../schema/index.js';
+import { int, object, oneOf, optional, refine, text, type Infer, type Schema } from '../schema/index.js';
 
-export const COMMAND_NAMES = ['ping', 'report-now', 'set-log-level', 'enter-maintenance', 'leave-maintenance', 'restart', 'committee-sign', 'committee-order'] as const;
+export const COMMAND_NAMES = ['ping', 'report-now', 'set-log-level', 'enter-maintenance', 'leave-maintenance', 'restart', 'committee-sign', 'committee-order', 'seal-config', 'read-sealed'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 /** Longest maintenance reason, in characters. */
@@ -25,6 +25,25 @@ export const MAX_COMMITTEE_SIGN_BYTES = 512;
 export const MAX_COMMITTEE_ORDER_KEY = 256;
 export const MAX_COMMITTEE_ORDER_VALUE_BYTES = 448;
 
+/**
+ * seal-config: the value (hex) and the readers (peer ids, comma-separated so the CLI's --arg can carry them) share
+ * one budget, value bytes + 33 × readers ≤ SEAL_CONFIG_BUDGET, so that with the longest attribute and fleet name
+ * the body stays within MAX_BODY_BYTES: 448 bytes for up to 4 readers, 52 bytes for 16.
+ */
+export const MAX_SEAL_CONFIG_VALUE_BYTES = 448;
+export const MAX_SEAL_CONFIG_READERS = 16;
+export const SEAL_CONFIG_BUDGET = 580;
+
+const PEER_ID = /^[0-9a-f]{64}$/;
+const CONFIG_ATTRIBUTE = text({ min: 1, max: 64, pattern: /^(?!__proto__$)[a-z0-9._-]{1,64}$/, hint: 'an attribute name: 1 to 64 characters of a-z 0-9 . _ -' });
+const PEER_LIST = new RegExp(`^[0-9a-f]{64}(?:,[0-9a-f]{64}){0,${MAX_SEAL_CONFIG_READERS - 1}}$`);
+
+const sealConfigArgs = object({
+  attribute: CONFIG_ATTRIBUTE,
+  value: text({ min: 2, max: 2 * MAX_SEAL_CONFIG_VALUE_BYTES, pattern: /^(?:[0-9a-f]{2})+$/, hint: `the value in lowercase hex, 1 to ${MAX_SEAL_CONFIG_VALUE_BYTES} bytes` }),
+  readers: text({ min: 64, max: 65 * MAX_SEAL_CONFIG_READERS - 1, pattern: PEER_LIST, hint: `1 to ${MAX_SEAL_CONFIG_READERS} peer ids (64 lowercase hex each), comma-separated` }),
+});
+
 export const COMMAND_ARGS = {
   ping: object({}),
   'report-now': object({}),
@@ -41,6 +60,19 @@ export const COMMAND_ARGS = {
     value: optional(
       text({ max: 2 * MAX_COMMITTEE_ORDER_VALUE_BYTES, pattern: /^(?:[0-9a-f]{2})*$/, hint: `the value in lowercase hex, at most ${MAX_COMMITTEE_ORDER_VALUE_BYTES} bytes (put only)` }),
     ),
+  }),
+  'seal-config': refine(
+    sealConfigArgs,
+    `distinct readers, and value bytes + 33 × readers at most ${SEAL_CONFIG_BUDGET}`,
+    (a) => {
+      const readers = a.readers.split(',');
+      return new Set(readers).size === readers.length && a.value.length / 2 + 33 * readers.length <= SEAL_CONFIG_BUDGET;
+    },
+  ),
+  'read-sealed': object({
+    record: text({ min: 64, max: 64, pattern: PEER_ID, hint: 'a record id: 64 lowercase hex characters' }),
+    attribute: CONFIG_ATTRIBUTE,
+    from: text({ min: 64, max: 64, pattern: PEER_ID, hint: 'the peer id (64 lowercase hex) of the agent to read from' }),
   }),
 } as const satisfies Record<CommandName, Schema<unknown>>;
 

@@ -37,7 +37,18 @@ interface Monitor {
   committee?: CommitteeCheck;
   /** A committee of ORDER_COMMITTEE_SIZE orders an operation through PBFT once its signature is verified. */
   order?: OrderCheck;
+  /** With four agents or more: agent-1 seals SEALED_ATTRIBUTE for the gateways (agents 2 and 3); agents 2, 3 and 4 try to read it. */
+  sealed?: SealedCheck;
 }
+
+interface SealedCheck {
+  state: 'waiting' | 'seal-sent' | 'reads-sent' | 'done' | 'failed';
+  /** The outcome, shown under the table: one line per board once the reads are in. */
+  lines: string[];
+}
+
+const SEALED_ATTRIBUTE = 'wifi-psk';
+const SEALED_VALUE = 'demo gateway wifi passphrase';
 
 interface OrderCheck {
   readonly value: Uint8Array;
@@ -175,6 +186,7 @@ async function provision(root: string, slots: Slot[], signals: { interrupted: bo
   if (committee.length > 0) {
     monitor.committee = { members: committee, message: new TextEncoder().encode(`edge-agent demo: signed by ${COMMITTEE_THRESHOLD} of the ${committee.length}-member committee`), state: 'waiting' };
   }
+  if (slots.length >= 4) monitor.sealed = { state: 'waiting', lines: [`sealed: after the committee, agent-1 seals ${SEALED_ATTRIBUTE} for role gateway (agent-2, agent-3)`] };
   if (committee.length >= ORDER_COMMITTEE_SIZE) {
     monitor.order = { value: new TextEncoder().encode(`ordered by the ${committee.length}-member committee`), state: 'waiting' };
   }
@@ -247,6 +259,14 @@ async function watch(opts: DemoOptions, slots: Slot[], table: LiveTable, signals
     // Then, with a committee of four or more, an operation ordered through PBFT.
     if (meshed && signed) await committeeOrder(slots, monitor);
     const ordered = monitor.order === undefined || monitor.order.state === 'done';
+    // Then a sealed attribute that only the gateways read.
+    if (meshed && signed && ordered) await sealedConfig(slots, monitor);
+    const sealed = monitor.sealed === undefined || monitor.sealed.state === 'done';
+    if (opts.exitWhenReady && monitor.sealed?.state === 'failed') {
+      table.draw(slots, true, notes(monitor));
+      process.stderr.write(`edge-agent demo: ${monitor.sealed.lines.join('; ')}\n`);
+      return 1;
+    }
     // Every agent proves its fleet membership to every other one (when the circuits were built).
     const proven = monitor.proofs.complete(slots.length);
     if (opts.exitWhenReady && monitor.proofs.refused > 0) {
@@ -264,7 +284,7 @@ async function watch(opts: DemoOptions, slots: Slot[], table: LiveTable, signals
       process.stderr.write(`edge-agent demo: ${monitor.order.line ?? 'committee order failed'}\n`);
       return 1;
     }
-    if (opts.exitWhenReady && meshed && signed && ordered && proven) {
+    if (opts.exitWhenReady && meshed && signed && ordered && sealed && proven) {
       table.draw(slots, false, notes(monitor));
       table.out.write(`all agents OPERATIONAL on MQTT, each with ${others} channels and ${others} live peers, signed ping answered\n`);
       if (monitor.proofs.enabled) table.out.write(`zkp: ${monitor.proofs.lines().length} membership proofs between the agents, all accepted\n`);
@@ -281,7 +301,7 @@ async function watch(opts: DemoOptions, slots: Slot[], table: LiveTable, signals
 
 /** Lines shown under the table. */
 function notes(monitor: Monitor | undefined): string[] {
-  return [...committeeNotes(monitor), ...(monitor?.proofs.lines() ?? [])];
+  return [...committeeNotes(monitor), ...(monitor?.sealed?.lines ?? []), ...(monitor?.proofs.lines() ?? [])];
 }
 
 function committeeNotes(monitor: Monitor | undefined): string[] {
@@ -335,6 +355,52 @@ async function committeeOrder(slots: readonly Slot[], monitor: Monitor): Promise
   // The put is what --exit-when-ready needs; the read-back is shown, and a mismatch fails the demo.
   o.state = same ? 'done' : 'failed';
   o.line = same ? `${committed}; read back by a get at seq ${String(get.seq)}: the same value` : `${committed}; the get answered ${get.ok ? `another value (${String(get.value)})` : String(get.reason)}`;
+}
+
+/**
+ * agent-1 seals SEALED_ATTRIBUTE for the boards of role "gateway" (agents 2 and 3), then agents 2, 3 and 4 each
+ * read it from agent-1: the gateways read it, agent-4 is refused (NOT_AUTHORIZED). One step per call.
+ */
+async function sealedConfig(slots: readonly Slot[], monitor: Monitor): Promise<void> {
+  const s = monitor.sealed;
+  if (s === undefined || s.state === 'done' || s.state === 'failed') return;
+  const owner = slots[0]!.row.peerId!;
+  const gateways = slots.slice(1, 3).map((x) => x.row.peerId!);
+  const boards = slots.slice(1, 4).map((x) => x.row.peerId!);
+  const nameOf = (peer: string): string => slots.find((x) => x.row.peerId === peer)?.row.name ?? peer.slice(0, 8);
+  const send = async (target: string, command: Uint8Array): Promise<void> => monitor.watcher.publish(topicsFor(FLEET, target).cmd, command);
+  if (s.state === 'waiting') {
+    s.state = 'seal-sent';
+    const args = { attribute: SEALED_ATTRIBUTE, value: Buffer.from(SEALED_VALUE).toString('hex'), readers: gateways.join(',') };
+    await send(owner, signCommand({ secretKey: monitor.operator.secretKey, fleet: FLEET, target: owner, name: 'seal-config', args, ttlMs: 60_000 }));
+    return;
+  }
+  if (s.state === 'seal-sent') {
+    const sealed = monitor.watcher.agents.get(owner)?.sealed?.find((r) => r.name === 'seal-config');
+    if (sealed === undefined) return;
+    if (!sealed.ok || sealed.record === undefined) {
+      s.state = 'failed';
+      s.lines = [`sealed: ${nameOf(owner)} could not seal ${SEALED_ATTRIBUTE} (${sealed.reason ?? 'no record in the answer'})`];
+      return;
+    }
+    s.state = 'reads-sent';
+    s.lines = [`sealed: ${nameOf(owner)} sealed ${SEALED_ATTRIBUTE} for role gateway (${gateways.map(nameOf).join(', ')}), record ${sealed.record.slice(0, 16)}… state ${String(sealed.state)}`];
+    const args = { record: sealed.record, attribute: SEALED_ATTRIBUTE, from: owner };
+    for (const board of boards) await send(board, signCommand({ secretKey: monitor.operator.secretKey, fleet: FLEET, target: board, name: 'read-sealed', args, ttlMs: 60_000 }));
+    return;
+  }
+  const reads = boards.map((b) => monitor.watcher.agents.get(b)?.sealed?.find((r) => r.name === 'read-sealed'));
+  if (reads.some((r) => r === undefined)) return;
+  s.lines = [
+    s.lines[0]!,
+    ...boards.map((b, i) => {
+      const r = reads[i]!;
+      return `sealed: ${nameOf(b)} ${r.ok ? `read ok (${String(r.valueBytes)} bytes)` : `refused (${r.reason ?? 'no code'})`}`;
+    }),
+  ];
+  // The point of the step: exactly the gateways read, and the other board is refused for the policy's reason.
+  const right = boards.every((b, i) => (gateways.includes(b) ? reads[i]!.ok && reads[i]!.valueBytes === Buffer.byteLength(SEALED_VALUE) : reads[i]!.reason === 'NOT_AUTHORIZED'));
+  s.state = right ? 'done' : 'failed';
 }
 
 /**

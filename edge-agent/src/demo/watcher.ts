@@ -18,6 +18,18 @@ export interface SeenAgent {
   committeeSign?: { ok: boolean; reason?: string; signature?: string; groupKey?: string; signers?: number[] };
   /** committee-order results, in the order they came. */
   committeeOrders?: CommitteeOrderSeen[];
+  /** seal-config and read-sealed results, in the order they came (kept apart: the COMMAND column keeps the ping's). */
+  sealed?: SealedSeen[];
+}
+
+/** A seal-config or read-sealed result: refused (reason, the sealed code), or the record and state; a read's value only by its length. */
+export interface SealedSeen {
+  readonly name: 'seal-config' | 'read-sealed';
+  readonly ok: boolean;
+  readonly reason?: string;
+  readonly record?: string;
+  readonly state?: number;
+  readonly valueBytes?: number;
 }
 
 /** A committee-order result: refused or failed (reason), or what the state machine said and where it executed. */
@@ -80,6 +92,10 @@ export class FleetWatcher {
         (seen.committeeOrders ??= []).push(committeeOrderResult(body));
         return;
       }
+      if (name === 'seal-config' || name === 'read-sealed') {
+        (seen.sealed ??= []).push(sealedResult(name, body));
+        return;
+      }
       seen.lastCommand = body.ok === true ? `${name} ok` : `${name} ${String(body.reason ?? 'failed')}`;
     }
   }
@@ -109,5 +125,17 @@ function committeeOrderResult(body: Record<string, unknown>): CommitteeOrderSeen
     ...(typeof r.value === 'string' && /^[0-9a-f]*$/.test(r.value) ? { value: r.value } : {}),
     ...(view !== undefined ? { view } : {}),
     ...(seq !== undefined ? { seq } : {}),
+  };
+}
+
+function sealedResult(name: SealedSeen['name'], body: Record<string, unknown>): SealedSeen {
+  if (body.ok !== true) return { name, ok: false, reason: String(body.reason ?? 'failed') };
+  const r = (body.result ?? {}) as Record<string, unknown>;
+  return {
+    name,
+    ok: true,
+    ...(typeof r.record === 'string' && /^[0-9a-f]{64}$/.test(r.record) ? { record: r.record } : {}),
+    ...(typeof r.state === 'number' && Number.isSafeInteger(r.state) ? { state: r.state } : {}),
+    ...(typeof r.value === 'string' && /^(?:[0-9a-f]{2})*$/.test(r.value) ? { valueBytes: r.value.length / 2 } : {}),
   };
 }

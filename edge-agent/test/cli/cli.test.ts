@@ -88,7 +88,7 @@ test('run refuses a data dir without an identity, in one line, exit 1', async (t
   t.regex(r.stderr, /^edge-agent: identity: /);
 });
 
-test('demo --exit-when-ready: four agents mesh on an embedded broker, the 4-member committee signs (openssl verifies) and orders a put through PBFT, then all exit 0', async (t) => {
+test('demo --exit-when-ready: four agents mesh on an embedded broker, the 4-member committee signs (openssl verifies) and orders a put through PBFT, a sealed attribute is read by its role only, then all exit 0', async (t) => {
   // The committee's DKG and signature come on top of the mesh: a generous deadline for a loaded machine.
   const r = await cli(['demo', '--agents', '4', '--exit-when-ready', '--timeout', '100'], { timeoutMs: 120_000 });
   t.is(r.code, 0, r.stderr);
@@ -102,6 +102,11 @@ test('demo --exit-when-ready: four agents mesh on an embedded broker, the 4-memb
   const order = /committee order: committed in view (\d+) at seq (\d+) \(put demo-key, asked of agent-1\); read back by a get at seq (\d+): the same value/.exec(r.stdout);
   t.truthy(order, r.stdout);
   t.true(Number(order![3]) > Number(order![2]), 'the get is ordered after the put');
+  // A sealed attribute: the gateways (agents 2 and 3) read it, agent-4 is refused by the policy.
+  t.regex(r.stdout, /sealed: agent-1 sealed wifi-psk for role gateway \(agent-2, agent-3\)/);
+  t.regex(r.stdout, /sealed: agent-2 read ok \(\d+ bytes\)/);
+  t.regex(r.stdout, /sealed: agent-3 read ok \(\d+ bytes\)/);
+  t.regex(r.stdout, /sealed: agent-4 refused \(NOT_AUTHORIZED\)/);
   const row = (name: string, rest: string): RegExp => new RegExp(`${name}\\s+[0-9a-f]{16}\\s+\\d+\\s+127\\.0\\.0\\.1:\\d+\\s+${rest}`);
   for (const name of ['agent-1', 'agent-2', 'agent-3', 'agent-4']) {
     t.regex(r.stdout, row(name, 'ready\\s+3\\s+online\\s+OPERATIONAL\\s+#\\d+ cpu \\d+%\\s+3\\s+ping ok'));

@@ -19,6 +19,8 @@ const ARGS: { [N in CommandName]: CommandArgs<N> } = {
   restart: { delayMs: 5000 },
   'committee-sign': { message: '6869' },
   'committee-order': { op: 'put', key: 'demo-key', value: '6869' },
+  'seal-config': { attribute: 'wifi-psk', value: '6869', readers: `${'ab'.repeat(32)},${'cd'.repeat(32)}` },
+  'read-sealed': { record: 'ef'.repeat(32), attribute: 'wifi-psk', from: 'ab'.repeat(32) },
 };
 
 for (const algorithm of ALGORITHMS) {
