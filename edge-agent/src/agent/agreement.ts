@@ -35,6 +35,12 @@ import type { ConnectionManager, Messenger } from '../transport/index.js';
 import type { CommitteePlan, MemberPlan } from './committee-plan.js';
 
 /** PBFT needs n ≥ 3f + 1 with f ≥ 1. */
+/**
+ * A primary that dies is noticed when its channel fails (the replica's suspectPrimary), so the request timer is
+ * for the subtler failures (a slow or byzantine primary) and can leave a loaded board room: 2 s.
+ */
+const DEFAULT_TUNING: ReplicaTuning = { requestTimeout: 2_000 };
+
 export const MIN_AGREEMENT_MEMBERS = 4;
 /** How long an ordered operation may take before the command gives up on it. */
 export const DEFAULT_ORDER_TIMEOUT_MS = 30_000;
@@ -240,7 +246,7 @@ export class CommitteeAgreement {
         stateMachine: new KvStateMachine(),
         logPath: join(dir, 'replica.log'),
         clock: this.#o.clock,
-        ...(this.#o.tuning ? { tuning: this.#o.tuning } : {}),
+        tuning: { ...DEFAULT_TUNING, ...this.#o.tuning },
         onEvent: (e) => this.#onEvent(plan, e),
         onFailure: (err) => {
           this.#failed = err;
