@@ -1,5 +1,5 @@
 //! edge-agent's Node addon: PTP socket timestamping and the PTP hardware clock
-//! on Linux, and sd_notify. No external crates: N-API is declared in napi.rs.
+//! on Linux, sd_notify, and a Groth16 prover (groth16/). No external crates: N-API is declared in napi.rs.
 
 // `c_long as i64` is a no-op on 64-bit targets but not on 32-bit arm boards.
 #![allow(clippy::unnecessary_cast)]
@@ -13,6 +13,8 @@ mod sys;
 mod tsinfo;
 mod txids;
 mod udp;
+mod groth16;
+mod groth16_napi;
 
 use napi::*;
 use std::ffi::CString;
@@ -38,6 +40,12 @@ const EXPORTS: &[(&str, napi_callback)] = &[
     ("phcStep", clock::js_phc_step),
     ("phcClose", clock::js_phc_close),
     ("sdNotify", notify::js_sd_notify),
+    ("groth16LoadZkey", groth16_napi::js_groth16_load_zkey),
+    ("groth16Prove", groth16_napi::js_groth16_prove),
+    ("groth16Free", groth16_napi::js_groth16_free),
+    ("groth16KeyInfo", groth16_napi::js_groth16_key_info),
+    ("groth16Msm", groth16_napi::js_groth16_msm),
+    ("groth16FieldOp", groth16_napi::js_groth16_field_op),
 ];
 
 /// Node calls this once per environment (main thread, each worker) on load.

@@ -26,12 +26,22 @@ pub struct napi_ref__ {
 pub struct napi_threadsafe_function__ {
     _private: [u8; 0],
 }
+#[repr(C)]
+pub struct napi_deferred__ {
+    _private: [u8; 0],
+}
+#[repr(C)]
+pub struct napi_async_work__ {
+    _private: [u8; 0],
+}
 
 pub type napi_env = *mut napi_env__;
 pub type napi_value = *mut napi_value__;
 pub type napi_callback_info = *mut napi_callback_info__;
 pub type napi_ref = *mut napi_ref__;
 pub type napi_threadsafe_function = *mut napi_threadsafe_function__;
+pub type napi_deferred = *mut napi_deferred__;
+pub type napi_async_work = *mut napi_async_work__;
 pub type napi_status = i32;
 pub type napi_valuetype = i32;
 
@@ -56,6 +66,8 @@ pub type napi_finalize = unsafe extern "C" fn(env: napi_env, data: *mut c_void, 
 pub type napi_threadsafe_function_call_js =
     unsafe extern "C" fn(env: napi_env, js_callback: napi_value, context: *mut c_void, data: *mut c_void);
 pub type napi_cleanup_hook = unsafe extern "C" fn(arg: *mut c_void);
+pub type napi_async_execute_callback = unsafe extern "C" fn(env: napi_env, data: *mut c_void);
+pub type napi_async_complete_callback = unsafe extern "C" fn(env: napi_env, status: napi_status, data: *mut c_void);
 
 extern "C" {
     pub fn napi_create_function(
@@ -138,4 +150,19 @@ extern "C" {
     pub fn napi_release_threadsafe_function(func: napi_threadsafe_function, mode: i32) -> napi_status;
     pub fn napi_add_env_cleanup_hook(env: napi_env, fun: napi_cleanup_hook, arg: *mut c_void) -> napi_status;
     pub fn napi_remove_env_cleanup_hook(env: napi_env, fun: napi_cleanup_hook, arg: *mut c_void) -> napi_status;
+    pub fn napi_create_error(env: napi_env, code: napi_value, msg: napi_value, result: *mut napi_value) -> napi_status;
+    pub fn napi_create_promise(env: napi_env, deferred: *mut napi_deferred, promise: *mut napi_value) -> napi_status;
+    pub fn napi_resolve_deferred(env: napi_env, deferred: napi_deferred, resolution: napi_value) -> napi_status;
+    pub fn napi_reject_deferred(env: napi_env, deferred: napi_deferred, rejection: napi_value) -> napi_status;
+    pub fn napi_create_async_work(
+        env: napi_env,
+        async_resource: napi_value,
+        async_resource_name: napi_value,
+        execute: napi_async_execute_callback,
+        complete: Option<napi_async_complete_callback>,
+        data: *mut c_void,
+        result: *mut napi_async_work,
+    ) -> napi_status;
+    pub fn napi_queue_async_work(env: napi_env, work: napi_async_work) -> napi_status;
+    pub fn napi_delete_async_work(env: napi_env, work: napi_async_work) -> napi_status;
 }

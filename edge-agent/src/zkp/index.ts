@@ -38,6 +38,16 @@ export {
   type StagedProver,
   type ProverFactory,
 } from './prover.js';
+export {
+  NativeProver,
+  DEFAULT_TABLE_MB,
+  nativeProverStatus,
+  autoProverChoice,
+  type Groth16Addon,
+  type NativeKeyInfo,
+  type NativeProverOptions,
+  type NativeProverStatus,
+} from './native-prover.js';
 export { Verifier, verify, type VerificationKey } from './verifier.js';
 export { compressG1, compressG2, decompressG1, decompressG2, G1_BYTES, G2_BYTES } from './points.js';
 export { encodeProof, decodeProof, encodeProofResult, decodeProofResult, PROOF_CODEC_VERSION, MAX_SIGNALS } from './proof-codec.js';
