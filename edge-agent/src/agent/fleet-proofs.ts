@@ -140,8 +140,9 @@ export class FleetProofs {
       messenger: options.messenger,
       manager: options.manager,
       secret,
-      // Loaded on the first request: a board nobody asks never pays for the proving key.
-      provers: { membership: () => createProver(membership), keyPossession: () => createProver(keyPossession) },
+      // Loaded on the first request: a board nobody asks never pays for the proving key. 'auto': the addon's native
+      // prover when it was built (a fraction of snarkjs's memory and time), snarkjs otherwise.
+      provers: { membership: () => createProver(membership, { backend: 'auto' }), keyPossession: () => createProver(keyPossession, { backend: 'auto' }) },
       tree: (hint) => this.#trees.find((t) => t.root === hint) ?? this.#trees.at(-1),
     });
     this.#rebuild();
