@@ -31,6 +31,7 @@ export {
 } from './proof.js';
 export {
   SnarkjsProver,
+  WitnessProver,
   createProver,
   registerProverBackend,
   proverBackends,

@@ -9,9 +9,8 @@ import { readFileSync } from 'node:fs';
 import { loadNative } from '../native/index.js';
 import type { CircuitArtifacts } from './artifacts.js';
 import { ZkpError, type ZkpErrorCode } from './errors.js';
-import type { CircuitInput } from './inputs.js';
 import { fromSnarkjsProof, fromSnarkjsSignals, type ProofResult } from './proof.js';
-import { createProver, registerProverBackend, type Prover, type StagedProver } from './prover.js';
+import { WitnessProver, createProver, registerProverBackend, type Prover } from './prover.js';
 import { WitnessCalculator } from './witness.js';
 
 /** What the parsed proving key holds in the addon. */
@@ -86,17 +85,18 @@ export interface NativeProverOptions {
   readonly addon?: Groth16Addon;
 }
 
-export class NativeProver implements StagedProver {
+export class NativeProver extends WitnessProver {
   readonly backend = 'native';
-  private closed = false;
 
   private constructor(
-    readonly circuit: CircuitArtifacts,
+    circuit: CircuitArtifacts,
     private readonly addon: Groth16Addon,
     private readonly handle: number,
-    private readonly calculator: WitnessCalculator,
+    calculator: WitnessCalculator,
     private readonly threads: number | undefined,
-  ) {}
+  ) {
+    super(circuit, calculator);
+  }
 
   static async load(circuit: CircuitArtifacts, opts: NativeProverOptions = {}): Promise<NativeProver> {
     if (typeof circuit !== 'object' || circuit === null || typeof circuit.zkey !== 'string') {
@@ -144,14 +144,7 @@ export class NativeProver implements StagedProver {
     return this.addon.groth16KeyInfo(this.handle);
   }
 
-  async witness(input: CircuitInput): Promise<Uint8Array> {
-    this.assertOpen();
-    return this.calculator.calculate(input);
-  }
-
-  async proveWitness(wtns: Uint8Array): Promise<ProofResult> {
-    this.assertOpen();
-    if (!(wtns instanceof Uint8Array)) throw new ZkpError('ARGUMENT', 'a witness is bytes');
+  protected async proveBytes(wtns: Uint8Array): Promise<ProofResult> {
     // A Buffer view of the same memory: the addon reads Buffers.
     const bytes = Buffer.isBuffer(wtns) ? wtns : Buffer.from(wtns.buffer, wtns.byteOffset, wtns.byteLength);
     let json: string;
@@ -169,18 +162,8 @@ export class NativeProver implements StagedProver {
     return { proof: fromSnarkjsProof(out.proof), publicSignals: fromSnarkjsSignals(out.publicSignals) };
   }
 
-  async prove(input: CircuitInput): Promise<ProofResult> {
-    return this.proveWitness(await this.witness(input));
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  protected release(): void {
     this.addon.groth16Free(this.handle);
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new ZkpError('CLOSED', `the ${this.circuit.name} native prover is closed`);
   }
 }
 

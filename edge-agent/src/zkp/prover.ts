@@ -62,15 +62,61 @@ interface MemFile {
   data: Uint8Array;
 }
 
-export class SnarkjsProver implements StagedProver {
-  readonly backend = 'snarkjs';
+/**
+ * What every backend shares: circom's witness calculator loaded once, the open/closed state,
+ * and prove = witness then proveWitness. A backend supplies the proving of a witness and what
+ * closing frees.
+ */
+export abstract class WitnessProver implements StagedProver {
+  abstract readonly backend: string;
   private closed = false;
 
-  private constructor(
+  protected constructor(
     readonly circuit: CircuitArtifacts,
-    private readonly zkey: Uint8Array,
     private readonly calculator: WitnessCalculator,
   ) {}
+
+  async witness(input: CircuitInput): Promise<Uint8Array> {
+    this.assertOpen();
+    return this.calculator.calculate(input);
+  }
+
+  async proveWitness(wtns: Uint8Array): Promise<ProofResult> {
+    this.assertOpen();
+    if (!(wtns instanceof Uint8Array)) throw new ZkpError('ARGUMENT', 'a witness is bytes');
+    return this.proveBytes(wtns);
+  }
+
+  async prove(input: CircuitInput): Promise<ProofResult> {
+    return this.proveWitness(await this.witness(input));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.release();
+  }
+
+  /** The backend's proof of a witness already checked to be bytes. */
+  protected abstract proveBytes(wtns: Uint8Array): Promise<ProofResult>;
+  /** Frees what the backend holds (once). */
+  protected abstract release(): void | Promise<void>;
+
+  protected assertOpen(): void {
+    if (this.closed) throw new ZkpError('CLOSED', `the ${this.circuit.name} ${this.backend} prover is closed`);
+  }
+}
+
+export class SnarkjsProver extends WitnessProver {
+  readonly backend = 'snarkjs';
+
+  private constructor(
+    circuit: CircuitArtifacts,
+    private readonly zkey: Uint8Array,
+    calculator: WitnessCalculator,
+  ) {
+    super(circuit, calculator);
+  }
 
   static async load(circuit: CircuitArtifacts): Promise<SnarkjsProver> {
     if (typeof circuit !== 'object' || circuit === null || typeof circuit.zkey !== 'string') {
@@ -87,14 +133,7 @@ export class SnarkjsProver implements StagedProver {
     return new SnarkjsProver(circuit, zkey, calculator);
   }
 
-  async witness(input: CircuitInput): Promise<Uint8Array> {
-    this.assertOpen();
-    return this.calculator.calculate(input);
-  }
-
-  async proveWitness(wtns: Uint8Array): Promise<ProofResult> {
-    this.assertOpen();
-    if (!(wtns instanceof Uint8Array)) throw new ZkpError('ARGUMENT', 'a witness is bytes');
+  protected async proveBytes(wtns: Uint8Array): Promise<ProofResult> {
     // snarkjs reads "files" of type mem without copying the proving key.
     const zkeyFile: MemFile = { type: 'mem', data: this.zkey };
     const wtnsFile: MemFile = { type: 'mem', data: wtns };
@@ -110,18 +149,8 @@ export class SnarkjsProver implements StagedProver {
     return { proof: fromSnarkjsProof(out.proof), publicSignals: fromSnarkjsSignals(out.publicSignals) };
   }
 
-  async prove(input: CircuitInput): Promise<ProofResult> {
-    return this.proveWitness(await this.witness(input));
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  protected async release(): Promise<void> {
     await releaseCurve();
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new ZkpError('CLOSED', `the ${this.circuit.name} prover is closed`);
   }
 }
 
