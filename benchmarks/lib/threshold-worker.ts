@@ -38,7 +38,7 @@ import {
 } from '../../edge-agent/src/threshold/index.js';
 import { ConnectionManager, Messenger } from '../../edge-agent/src/transport/index.js';
 import { coreMessages } from '../../edge-agent/src/wire/index.js';
-import { serveCommands, type Command } from '../../edge-agent/test/helpers/worker-rpc.js';
+import { fromHex, num, serveCommands, str, type Command } from '../../edge-agent/test/helpers/worker-rpc.js';
 
 interface PeerInfo {
   readonly member: number;
@@ -53,15 +53,6 @@ interface Key {
 }
 
 
-const fromHex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
-const num = (v: unknown, what: string): number => {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${what} must be a number`);
-  return v;
-};
-const str = (v: unknown, what: string): string => {
-  if (typeof v !== 'string') throw new Error(`${what} must be a string`);
-  return v;
-};
 const members = (v: unknown): number[] => {
   if (!Array.isArray(v) || !v.every((m) => Number.isSafeInteger(m))) throw new Error('members must be an array of member numbers');
   return v as number[];

@@ -28,7 +28,7 @@ import { ClientService, KvStateMachine, ReplicaService, encodeKvOp, withConsensu
 import { generateKeyPair, peerIdOf, publicKeyOf, toHex } from '../../src/identity/index.js';
 import { ConnectionManager, Messenger } from '../../src/transport/index.js';
 import { coreMessages } from '../../src/wire/index.js';
-import { WorkerProcess, serveCommands, type Reply } from './worker-rpc.js';
+import { WorkerProcess, fromHex, num, serveCommands, str, type Reply } from './worker-rpc.js';
 
 const WORKER_PATH = fileURLToPath(import.meta.url);
 const post = (session: Session, method: string): Promise<unknown> =>
@@ -66,15 +66,6 @@ export class PbftWorker extends WorkerProcess {
 
 // ---------------------------------------------------------------- the worker itself
 
-const fromHex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
-const num = (v: unknown, what: string): number => {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${what} must be a number`);
-  return v;
-};
-const str = (v: unknown, what: string): string => {
-  if (typeof v !== 'string') throw new Error(`${what} must be a string`);
-  return v;
-};
 const peerList = (v: unknown): PeerInfo[] => {
   if (!Array.isArray(v)) throw new Error('peers must be an array');
   return v.map((p: Partial<PeerInfo>) => ({ member: num(p.member, 'peer.member'), publicKey: str(p.publicKey, 'peer.publicKey'), port: num(p.port, 'peer.port') }));

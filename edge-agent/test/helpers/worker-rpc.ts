@@ -153,3 +153,19 @@ export function serveCommands(handle: (c: Command) => Promise<Reply>, shutdown: 
   });
   out({ t: 'ready', ...ready });
 }
+
+// ---------------------------------------------------------------- reading a command's arguments
+
+export const fromHex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
+
+/** A finite number argument, or an error naming it. */
+export const num = (v: unknown, what: string): number => {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${what} must be a number`);
+  return v;
+};
+
+/** A string argument, or an error naming it. */
+export const str = (v: unknown, what: string): string => {
+  if (typeof v !== 'string') throw new Error(`${what} must be a string`);
+  return v;
+};
