@@ -610,7 +610,7 @@ export class Agent {
       await this.orchestrator!.transition(to, why);
     }
     // Peers are asked for membership proofs only now: proving must not compete with the DKG's timed rounds.
-    if (!this.stopRequested) this.fleetProofs?.challengePeers();
+    if (!this.stopRequested && this.config.zkp.challenge) this.fleetProofs?.challengePeers();
   }
 
   async stop(): Promise<StopReport> {

@@ -122,6 +122,10 @@ export const configSchema = object({
       logSyncInterval: withDefault(int({ min: -7, max: 4 }), -3),
     }),
   ),
+  // Zero-knowledge fleet membership (when the circuits were built): every agent answers proof requests and keeps the
+  // fleet tree; this says whether it also asks a peer for a membership proof once OPERATIONAL (proving costs a peer
+  // a second or more of CPU, verifying loads a pairing library: off unless a fleet wants it).
+  zkp: section(object({ challenge: withDefault(bool(), false) })),
   liveness: section(
     object({
       // Every agent answers challenges; this says whether it also sends them.

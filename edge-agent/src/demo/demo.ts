@@ -200,6 +200,8 @@ async function provision(root: string, slots: Slot[], signals: { interrupted: bo
       dataDir,
       role: committee.includes(slot.row.peerId!) ? 'committee' : 'worker',
       ...(committee.length > 0 ? { committee: { threshold: Math.min(COMMITTEE_THRESHOLD, committee.length), members: committee } } : {}),
+      // The demo shows the agents proving their fleet membership to each other.
+      zkp: { challenge: true },
       log: { level: 'info' },
       status: { intervalMs: 1000 },
       network: { listen: '127.0.0.1:0', bootstrap: started.map((s) => `${s.publicKey}@${s.row.listen}`) },

@@ -113,7 +113,11 @@ export function registerProofResponder(opts: ResponderOptions): ProofResponder {
     if (queued >= maxQueued + 1) throw new ZkpError('BUSY', 'too many proofs waiting');
     if (!withinBudget(peerId)) throw new ZkpError('BUSY', 'this peer asked for too many proofs this minute');
     queued++;
-    const run = tail.then(async () => (await proverFor(body.kind)).prove(input));
+    // Waiting proofs are dropped at close (only the one running finishes): stopping never waits out a queue.
+    const run = tail.then(async () => {
+      if (closed) throw new ZkpError('CLOSED', 'the proof responder is closed');
+      return (await proverFor(body.kind)).prove(input);
+    });
     tail = run.catch(() => {});
     try {
       const result = await run;

@@ -36,6 +36,7 @@ test('an empty object gives every default', (t) => {
     telemetry: { format: 'cbor', intervalMs: 10000, keepaliveSec: 30, queue: { maxEntries: 10000, maxBytes: 8 * 1024 * 1024 } },
     operators: [],
     ptp: { enabled: false, interface: null, role: 'auto', servo: 'median', timestamping: 'auto', domain: 0, priority1: 128, logSyncInterval: -3 },
+    zkp: { challenge: false },
     liveness: { challenge: true, intervalMs: 10000, deadlineMs: 5000, missesOffline: 3 },
   });
   t.is(DEFAULT_PORT, 7450);
@@ -65,6 +66,7 @@ test('a full config is kept as written', (t) => {
     },
     operators: [{ name: 'alice', publicKey: KEY }],
     ptp: { enabled: true, interface: 'eth1', role: 'slave', servo: 'pi', timestamping: 'software', domain: 24, priority1: 200, logSyncInterval: -4 },
+    zkp: { challenge: true },
     liveness: { challenge: false, intervalMs: 1000, deadlineMs: 500, missesOffline: 5 },
   };
   t.deepEqual(parseConfig(JSON.parse(JSON.stringify(full))), full);
